@@ -1,0 +1,1 @@
+"""pinnace: Kubeflow's architecture on one machine."""
