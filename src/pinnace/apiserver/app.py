@@ -1,0 +1,214 @@
+"""The API server as an ASGI app: routing, body limits, errors and streams.
+
+`build(server)` returns the app the gateway mounts for `/api`, `/apis`,
+`/version` and `/openapi`. Each request is resolved (`requests.resolve`) and
+handed to its verb module; a `StatusError` becomes its Status body, anything
+else a 500 InternalError (logged) — the server keeps serving either way.
+Streams (watch, logs) end when the client goes away.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from typing import Any
+
+from pinnace.apiserver import (
+    deleting,
+    discovery,
+    documents,
+    encoding,
+    errors,
+    reading,
+    requests,
+    resolving,
+    streaming,
+    subresources,
+    writing,
+)
+from pinnace.apiserver.messages import Reply, Request
+from pinnace.apiserver.server import ApiServer
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class ApiApp:
+    def __init__(self, server: ApiServer) -> None:
+        self.server = server
+        self.documents = documents.Documents(server)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            body = await self._read_body(receive, headers)
+            info = requests.resolve(
+                scope["method"], scope["path"], requests.parse_query(scope.get("query_string", b""))
+            )
+            reply = await self._dispatch(Request(info=info, headers=headers, body=body))
+        except errors.StatusError as exc:
+            reply = Reply(exc.code, exc.status())
+        except Exception:
+            log.exception("internal error serving %s %s", scope["method"], scope["path"])
+            reply = Reply(500, errors.InternalError("an internal error occurred").status())
+        await self._send(reply, scope, receive, send)
+
+    async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
+        limit = self.server.settings.max_body_bytes
+        declared = headers.get("content-length")
+        too_large = errors.RequestTooLarge(f"Request entity too large: limit is {limit}")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise too_large
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                break
+        return b"".join(chunks)
+
+    async def _dispatch(self, req: Request) -> Reply:
+        info = req.info
+        if info.is_resource:
+            return await self._resource(req)
+        return self._meta(req)
+
+    async def _resource(self, req: Request) -> Reply:
+        verb = req.info.verb
+        server = self.server
+        if verb == "get":
+            sub = req.info.subresource
+            if sub in ("log", "scale"):
+                resource = resolving.resource(server, req)
+                if sub == "log":
+                    return await subresources.log(server, req, resource)
+                return await subresources.scale_get(server, req, resource)
+            return await reading.get(server, req)
+        handlers: dict[str, Callable[[ApiServer, Request], Awaitable[Reply]]] = {
+            "list": reading.list_,
+            "watch": streaming.watch,
+            "create": writing.create,
+            "update": writing.update,
+            "patch": writing.patch,
+            "delete": deleting.delete,
+            "deletecollection": deleting.delete_collection,
+        }
+        handler = handlers.get(verb)
+        if handler is None:
+            raise errors.MethodNotAllowed(
+                "the server does not allow this method on the requested resource"
+            )
+        return await handler(server, req)
+
+    def _meta(self, req: Request) -> Reply:
+        path = req.info.path.rstrip("/")
+        server = self.server
+        accept = req.headers.get("accept")
+        if req.info.method != "GET":
+            raise errors.MethodNotAllowed(
+                "the server does not allow this method on the requested resource"
+            )
+        if path == "/version":
+            return Reply(200, discovery.version(server))
+        if path in ("/api", "/apis"):
+            core = path == "/api"
+            if discovery.wants_aggregated(accept):
+                return Reply(
+                    200, discovery.aggregated(server, core=core), content_type=discovery.AGGREGATED
+                )
+            return Reply(200, discovery.core_versions() if core else discovery.groups(server))
+        if path in ("/readyz", "/livez", "/healthz"):
+            return Reply(
+                200 if server.ready else 503,
+                stream=_text(b"ok" if server.ready else b"not ready"),
+                content_type="text/plain",
+            )
+        if path == "/openapi/v3":
+            return Reply(200, self.documents.index())
+        if path.startswith("/openapi/v3/"):
+            doc = self.documents.document(path[len("/openapi/v3/") :])
+            if doc is not None:
+                return Reply(200, doc)
+            raise errors.NotFound(resolving.NOT_FOUND, details={})
+        parts = path.strip("/").split("/")
+        if parts[0] == "api" and len(parts) == 2:
+            body = discovery.resources(server, "", parts[1])
+        elif parts[0] == "apis" and len(parts) == 2:
+            body = discovery.group(server, parts[1])
+        elif parts[0] == "apis" and len(parts) == 3:
+            body = discovery.resources(server, parts[1], parts[2])
+        else:
+            body = None
+        if body is None:
+            raise errors.NotFound(resolving.NOT_FOUND, details={})
+        return Reply(200, body)
+
+    async def _send(self, reply: Reply, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", reply.content_type.encode())]
+        headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
+        headers.append((b"cache-control", b"no-cache, private"))
+        if reply.stream is None:
+            payload = encoding.dumps(reply.body) if reply.body is not None else b""
+            headers.append((b"content-length", str(len(payload)).encode()))
+            await send({"type": "http.response.start", "status": reply.code, "headers": headers})
+            await send({"type": "http.response.body", "body": payload})
+            return
+        await send({"type": "http.response.start", "status": reply.code, "headers": headers})
+        await _pump(reply.stream, receive, send)
+
+
+async def _text(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def _pump(stream: AsyncIterator[bytes], receive: Receive, send: Send) -> None:
+    """Send chunks until the stream ends or the client disconnects."""
+
+    async def until_disconnect() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(until_disconnect())
+    try:
+        iterator = stream.__aiter__()
+        while True:
+            next_chunk = asyncio.ensure_future(iterator.__anext__())
+            done, _ = await asyncio.wait({next_chunk, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if next_chunk not in done:
+                next_chunk.cancel()
+                with contextlib.suppress(BaseException):
+                    await next_chunk
+                return
+            try:
+                chunk = next_chunk.result()
+            except StopAsyncIteration:
+                break
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+    except OSError:
+        return
+    finally:
+        watcher.cancel()
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(BaseException):
+                await aclose()
+
+
+def build(server: ApiServer) -> ApiApp:
+    return ApiApp(server)

@@ -1,0 +1,48 @@
+"""Resolving a request to its kind and stored object, and presenting objects back.
+
+Shared by every verb module: an unknown kind is kube's plain 404 ("the server
+could not find the requested resource"), a missing object the NotFound Status
+naming it, and an object stored under another version of its kind is answered
+with the requested `apiVersion`.
+"""
+
+from __future__ import annotations
+
+from pinnace.api.infos import ResourceInfo
+from pinnace.apiserver import errors, registry
+from pinnace.apiserver.messages import Request
+from pinnace.apiserver.server import ApiServer
+from pinnace.kits.kube.objects import Object
+
+NOT_FOUND = "the server could not find the requested resource"
+
+
+def resource(server: ApiServer, req: Request) -> ResourceInfo:
+    ri = req.info
+    info = server.registry.lookup(ri.group, ri.version, ri.plural)
+    if info is None:
+        raise errors.NotFound(NOT_FOUND, details={})
+    if not info.namespaced and ri.namespace is not None:
+        raise errors.NotFound(NOT_FOUND, details={})
+    if ri.subresource and info.subresource(ri.subresource) is None:
+        raise errors.NotFound(NOT_FOUND, details={})
+    if ri.verb not in info.verbs and not ri.subresource:
+        raise errors.MethodNotAllowed(
+            "the server does not allow this method on the requested resource"
+        )
+    return info
+
+
+def existing(server: ApiServer, req: Request, info: ResourceInfo) -> Object:
+    name = req.info.name or ""
+    obj = server.store.get(registry.storage_key(info), req.info.namespace or "", name)
+    if obj is None:
+        raise errors.NotFound.of(info.resource.group_resource, name, info.group, info.plural)
+    return obj
+
+
+def present(info: ResourceInfo, obj: Object) -> Object:
+    """The object as `info`'s version shows it (a shallow copy only when the version differs)."""
+    if obj.get("apiVersion") == info.api_version:
+        return obj
+    return {**obj, "apiVersion": info.api_version}
