@@ -50,9 +50,10 @@ async def get(server: ApiServer, req: Request) -> Reply:
         raise errors.NotFound(resolving.NOT_FOUND, details={})
     obj = resolving.present(info, resolving.existing(server, req, info))
     if encoding.wants_table(req.headers.get("accept")):
-        return Reply(
-            200, tables.table(info, [obj], resource_version=obj["metadata"]["resourceVersion"])
+        table = tables.table(
+            info, [obj], now=server.clock.now(), resource_version=obj["metadata"]["resourceVersion"]
         )
+        return Reply(200, table)
     return Reply(200, obj)
 
 
@@ -97,9 +98,14 @@ async def list_(server: ApiServer, req: Request) -> Reply:
         items = items[:limit]
     items = [resolving.present(info, o) for o in items]
     if encoding.wants_table(req.headers.get("accept")):
-        return Reply(
-            200, tables.table(info, items, **{k: v for k, v in _table_meta(list_meta).items()})
+        table = tables.table(
+            info,
+            items,
+            now=server.clock.now(),
+            resource_version=list_meta["resourceVersion"],
+            continue_token=list_meta.get("continue", ""),
         )
+        return Reply(200, table)
     return Reply(
         200,
         {
@@ -109,10 +115,3 @@ async def list_(server: ApiServer, req: Request) -> Reply:
             "items": items,
         },
     )
-
-
-def _table_meta(list_meta: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "resource_version": list_meta["resourceVersion"],
-        "continue_token": list_meta.get("continue"),
-    }

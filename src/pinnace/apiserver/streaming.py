@@ -99,11 +99,14 @@ async def _events(
     def encode(kind: str, obj: Object) -> bytes:
         obj = resolving.present(info, obj)
         if as_table:
-            body = tables.table(info, [obj], resource_version=obj["metadata"]["resourceVersion"])
-            if not first_table[0]:
-                body["columnDefinitions"] = []
+            obj = tables.table(
+                info,
+                [obj],
+                now=server.clock.now(),
+                resource_version=obj["metadata"]["resourceVersion"],
+                headers=first_table[0],
+            )
             first_table[0] = False
-            obj = body
         return orjson.dumps({"type": kind, "object": obj}) + b"\n"
 
     def bookmark(extra: dict[str, str] | None = None) -> bytes:
