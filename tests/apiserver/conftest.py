@@ -38,7 +38,7 @@ async def start(
     )
     srv = uvicorn.Server(config)
     task = asyncio.create_task(srv.serve())
-    while not srv.started:
+    while not srv.started:  # noqa: ASYNC110 - uvicorn offers no started event
         await asyncio.sleep(0.01)
     return api, srv, task, f"http://127.0.0.1:{port}"
 

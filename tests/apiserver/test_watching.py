@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 import orjson
-
 from tests.apiserver.conftest import Running
 
 CM = "/api/v1/namespaces/default/configmaps"
