@@ -1,0 +1,71 @@
+"""The gateway's own answers: JSON errors, Kubernetes Status bodies, plain text.
+
+Used by `pinnace.gateway.proxying` (404/502/503/504 for routes),
+`pinnace.gateway.app` (`/healthz`, 401/403 on the Kubernetes API paths) and
+`pinnace.gateway.websockets` (a denied or failed upgrade, when the server
+supports the ASGI `websocket.http.response` extension).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+JSON = b"application/json"
+
+
+def error_body(error: str, message: str, **details: str) -> bytes:
+    """`{"error": ..., "message": ..., **details}`: the shape of every route error."""
+    return orjson.dumps({"error": error, "message": message, **details})
+
+
+def status_body(code: int, reason: str, message: str) -> bytes:
+    """A Kubernetes `Status` failure, worded as kube-apiserver words it."""
+    return orjson.dumps(
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": code,
+        }
+    )
+
+
+async def send(
+    send_: Send,
+    status: int,
+    body: bytes,
+    *,
+    content_type: bytes = JSON,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    websocket: bool = False,
+) -> None:
+    """Send a whole answer (as `websocket.http.response.*` for a refused upgrade)."""
+    prefix = "websocket.http.response" if websocket else "http.response"
+    all_headers = [
+        (b"content-type", content_type),
+        (b"content-length", str(len(body)).encode()),
+        *(headers or ()),
+    ]
+    await send_({"type": f"{prefix}.start", "status": status, "headers": all_headers})
+    await send_({"type": f"{prefix}.body", "body": body, "more_body": False})
+
+
+async def refuse_websocket(
+    scope: Scope, send_: Send, status: int, body: bytes, *, content_type: bytes = JSON
+) -> None:
+    """Refuse an upgrade with an HTTP answer when the server allows it, else close (403)."""
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send(send_, status, body, content_type=content_type, websocket=True)
+    else:
+        await send_({"type": "websocket.close", "code": 1013 if status >= 500 else 1008})
