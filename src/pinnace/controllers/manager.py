@@ -10,13 +10,25 @@ stops controllers first (no new writes), then the informers.
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol, TypeVar
 
-from pinnace.controllers import recording, running
+from pinnace.controllers import recording
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, informers
 from pinnace.kits.kube.resources import ResourceType
 
 InformerKey = tuple[ResourceType, str | None, str | None, str | None]
+
+
+class Runnable(Protocol):
+    """What the manager runs: a `running.Controller`, or the garbage collector."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+R = TypeVar("R", bound=Runnable)
 
 
 class Manager:
@@ -30,7 +42,7 @@ class Manager:
         self.client = client
         self.clock = clock
         self.host = host
-        self.controllers: list[running.Controller] = []
+        self.controllers: list[Runnable] = []
         self._informers: dict[InformerKey, informers.Informer] = {}
         self._started = False
 
@@ -62,7 +74,7 @@ class Manager:
     def recorder(self, component: str) -> recording.EventRecorder:
         return recording.EventRecorder(self.client, component, host=self.host, clock=self.clock)
 
-    def add(self, controller: running.Controller) -> running.Controller:
+    def add(self, controller: R) -> R:
         self.controllers.append(controller)
         return controller
 
