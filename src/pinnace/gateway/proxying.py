@@ -169,7 +169,8 @@ class Proxy:
             identity, auth.Access(auth.Target.ROUTE, method, req.path, route)
         )
         if not decision.allowed:
-            body = responses.error_body("forbidden", decision.reason or "access denied")
+            error = "unauthorized" if decision.status == 401 else "forbidden"
+            body = responses.error_body(error, decision.reason or "access denied")
             await responses.send(send, decision.status, body)
             return route.label, decision.status
         if route.source.direct_response is not None or route.source.redirect is not None:

@@ -55,8 +55,9 @@ class Settings:
     """Retries when a route has no `retries` (Istio's default is 2), on connect failure and on
     a dropped pooled connection only."""
 
-    activation_timeout: float = 0.0
-    """Upper bound of how long an `Activator` may hold a request waiting for an endpoint."""
+    activation_timeout: float = 300.0
+    """Upper bound of how long an `Activator` may hold a request waiting for an endpoint
+    (Knative's revision timeout); the default activator never holds."""
 
     metrics_path: str = "/metrics"
     """Path of the Prometheus endpoint ("" turns it off)."""

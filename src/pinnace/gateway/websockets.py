@@ -78,7 +78,8 @@ class WebSocketProxy:
             identity, auth.Access(auth.Target.ROUTE, "GET", req.path, route)
         )
         if not decision.allowed:
-            body = responses.error_body("forbidden", decision.reason or "access denied")
+            error = "unauthorized" if decision.status == 401 else "forbidden"
+            body = responses.error_body(error, decision.reason or "access denied")
             await responses.refuse_websocket(scope, send, decision.status, body)
             return
         target = route.spread.pick()
