@@ -39,6 +39,15 @@ class Indexer:
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._ends: dict[Path, int] = {}
+        self.active: set[Path] = set()
+        """Logs of running containers, noted on every pass of `run`."""
+
+    async def run(self, interval: float = 0.25) -> None:
+        """Note every active log each `interval` seconds (the node agent runs this)."""
+        while True:
+            for path in list(self.active):
+                self.note(path)
+            await asyncio.sleep(interval)
 
     def note(self, path: Path) -> None:
         """Index whatever `path` gained since the last note."""

@@ -39,9 +39,7 @@ class Mount:
     view: Path
 
 
-def plan(
-    container: Object, volume_dirs: Mapping[str, Path], *, pod_dir: Path
-) -> list[Mount]:
+def plan(container: Object, volume_dirs: Mapping[str, Path], *, pod_dir: Path) -> list[Mount]:
     """Each volumeMount of `container` with its source and view (both created)."""
     root = layouts.view_dir(pod_dir, str(container.get("name") or ""))
     mounts = []

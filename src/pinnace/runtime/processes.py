@@ -215,6 +215,28 @@ def group_members(identity: Identity) -> list[psutil.Process]:
     return members
 
 
+MARKER = "PINNACE_POD_DIR"
+"""Set in every container's environment: which pod dir the process belongs to. Children
+inherit it, so it finds a pod's processes even when they left its process group."""
+
+
+def marked(pods_dir: Path) -> dict[str, list[psutil.Process]]:
+    """Live processes whose environment carries a `MARKER` under `pods_dir`, by pod dir."""
+    prefix = str(pods_dir) + os.sep
+    found: dict[str, list[psutil.Process]] = {}
+    own = os.getpid()
+    for proc in psutil.process_iter():
+        if proc.pid == own:
+            continue
+        try:
+            value = proc.environ().get(MARKER, "")
+            if value.startswith(prefix) and proc.status() != psutil.STATUS_ZOMBIE:
+                found.setdefault(value, []).append(proc)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
 def kill_leftovers(identity: Identity) -> int:
     """SIGKILL what is left of a container's group from an earlier agent; returns how many."""
     members = group_members(identity)
