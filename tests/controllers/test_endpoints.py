@@ -1,0 +1,118 @@
+"""Services with a selector get Endpoints of ready/not-ready pod addresses and resolved ports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from helpers import eventually, ready_status
+
+from pinnace.api import kinds
+from pinnace.controllers import builtin
+
+
+def pod(name: str, app: str = "web") -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": "ns", "labels": {"app": app}},
+        "spec": {
+            "nodeName": "node-1",
+            "containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}],
+        },
+    }
+
+
+def service(name: str = "web", **spec: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": "ns", "labels": {"team": "a"}},
+        "spec": {
+            "selector": {"app": "web"},
+            "ports": [
+                {"name": "http", "port": 80, "targetPort": "http"},
+                {"name": "metrics", "port": 9090, "targetPort": 9090},
+            ],
+            **spec,
+        },
+    }
+
+
+async def test_endpoints_follow_pods(platform: Any) -> None:
+    fake, _ = await platform(builtin.setup_endpoints)
+    a = await fake.create(kinds.PODS, pod("a"))
+    await fake.patch(
+        kinds.PODS, "a", {"status": ready_status("127.0.0.2")}, namespace="ns", subresource="status"
+    )
+    await fake.create(kinds.PODS, pod("b"))
+    await fake.patch(
+        kinds.PODS,
+        "b",
+        {"status": {"phase": "Running", "podIP": "127.0.0.3"}},
+        namespace="ns",
+        subresource="status",
+    )
+    await fake.create(kinds.PODS, pod("other", app="db"))
+    await fake.create(kinds.SERVICES, service())
+    await eventually(lambda: len(fake.objects(kinds.ENDPOINTS)) == 1)
+    ep = fake.objects(kinds.ENDPOINTS)[0]
+    assert ep["metadata"]["labels"] == {"team": "a"}
+    assert ep["subsets"] == [
+        {
+            "addresses": [
+                {
+                    "ip": "127.0.0.2",
+                    "nodeName": "node-1",
+                    "targetRef": {
+                        "kind": "Pod",
+                        "namespace": "ns",
+                        "name": "a",
+                        "uid": a["metadata"]["uid"],
+                    },
+                }
+            ],
+            "notReadyAddresses": [
+                {
+                    "ip": "127.0.0.3",
+                    "nodeName": "node-1",
+                    "targetRef": {
+                        "kind": "Pod",
+                        "namespace": "ns",
+                        "name": "b",
+                        "uid": fake.objects(kinds.PODS)[1]["metadata"]["uid"],
+                    },
+                }
+            ],
+            "ports": [
+                {"name": "http", "port": 8080, "protocol": "TCP"},
+                {"name": "metrics", "port": 9090, "protocol": "TCP"},
+            ],
+        }
+    ]
+    await fake.patch(
+        kinds.PODS, "b", {"status": ready_status("127.0.0.3")}, namespace="ns", subresource="status"
+    )
+
+    def ready_ips() -> list[str]:
+        subsets = fake.objects(kinds.ENDPOINTS)[0].get("subsets") or []
+        return [a["ip"] for s in subsets for a in s.get("addresses") or []]
+
+    await eventually(lambda: ready_ips() == ["127.0.0.2", "127.0.0.3"])
+    await fake.delete(kinds.PODS, "a", namespace="ns")
+    await eventually(lambda: ready_ips() == ["127.0.0.3"])
+    await fake.delete(kinds.SERVICES, "web", namespace="ns")
+    await eventually(lambda: fake.objects(kinds.ENDPOINTS) == [])
+
+
+async def test_services_without_selector_are_left_alone(platform: Any) -> None:
+    fake, _ = await platform(builtin.setup_endpoints)
+    manual = {
+        "metadata": {"name": "ext", "namespace": "ns"},
+        "subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 5432}]}],
+    }
+    await fake.create(kinds.ENDPOINTS, manual)
+    await fake.create(
+        kinds.SERVICES,
+        {"metadata": {"name": "ext", "namespace": "ns"}, "spec": {"ports": [{"port": 5432}]}},
+    )
+    await fake.create(kinds.SERVICES, service("empty"))
+    await eventually(lambda: len(fake.objects(kinds.ENDPOINTS)) == 2)
+    by_name = {e["metadata"]["name"]: e for e in fake.objects(kinds.ENDPOINTS)}
+    assert by_name["ext"]["subsets"] == manual["subsets"]
+    assert by_name["empty"]["subsets"] == []
