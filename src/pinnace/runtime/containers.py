@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -288,22 +289,23 @@ class Runner:
         self.owner.changed()
         try:
             code = await process.wait()
-        finally:
+        finally:  # exited, or the agent detaches (then the process keeps running)
             for task in self._probes:
                 task.cancel()
             self._probes = []
             if watched is not None:
                 self.svc.memory.unwatch(watched)
-                for proc in watched.survivors():
-                    with contextlib.suppress(psutil.Error):
-                        proc.kill()
-            process.signal_group(9)
             self.svc.indexer.active.discard(path)
-            self.svc.indexer.note(path)
-            self.process = None
-            self.ready = False
-            self.started = False
-            self.record.process = None
+        if watched is not None:
+            for proc in watched.survivors():
+                with contextlib.suppress(psutil.Error):
+                    proc.kill()
+        process.signal_group(signal.SIGKILL)  # what is left of the group goes with it
+        self.svc.indexer.note(path)
+        self.process = None
+        self.ready = False
+        self.started = False
+        self.record.process = None
         terminated: Object = {
             "exitCode": UNKNOWN_EXIT if code is None else code,
             "reason": "Completed" if code == 0 else "Error",

@@ -62,6 +62,9 @@ class Launch:
     log_path: Path
 
 
+_detached: list[subprocess.Popen[bytes]] = []
+
+
 def exit_code(returncode: int) -> int:
     """Popen's return code as a container exit code (killed by signal N → 128 + N)."""
     return 128 - returncode if returncode < 0 else returncode
@@ -137,6 +140,8 @@ class Process:
 
     def close(self) -> None:
         """Stop watching (the process keeps running; used when the agent shuts down)."""
+        if self._popen is not None and self._popen.returncode is None:
+            _detached.append(self._popen)  # a dropped Popen would warn, then reap it later
         if self._pidfd is not None:
             if self._exited is not None and not self._exited.done():
                 asyncio.get_running_loop().remove_reader(self._pidfd)
