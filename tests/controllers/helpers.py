@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
-from pinnace.kits.kube import fakes, informers
+from pinnace.kits.kube import clients, fakes, informers
 
 
 async def eventually(cond: Callable[[], bool], timeout: float = 3.0) -> None:
@@ -56,3 +59,37 @@ async def run_pods(fake: fakes.FakeKube, *, ready: bool = True) -> list[str]:
         )
         started.append(meta["name"])
     return started
+
+
+@contextlib.asynccontextmanager
+async def real_apiserver(data_dir: Path) -> AsyncIterator[clients.Client]:
+    """The embedded API server on a real socket, and a client for it."""
+    import uvicorn
+
+    from pinnace.apiserver import app as api_app
+    from pinnace.apiserver import server as api_server
+
+    api = api_server.ApiServer(data_dir)
+    await api.start()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        api_app.build(api),
+        loop="none",
+        lifespan="off",
+        log_level="warning",
+        http="httptools",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.ensure_future(server.serve(sockets=[sock]))
+    await eventually(lambda: server.started)
+    client = clients.Client.from_url(f"http://127.0.0.1:{sock.getsockname()[1]}")
+    try:
+        yield client
+    finally:
+        await client.close()
+        server.should_exit = True
+        await task
+        await api.stop()

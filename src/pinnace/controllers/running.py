@@ -48,6 +48,14 @@ def self_mapper(obj: Object) -> Iterable[ObjectKey]:
     yield objects.key_of(obj)
 
 
+def namespace_terminating(exc: errors.ApiError) -> bool:
+    """A create refused because its namespace is being deleted (kube's NamespaceTerminating)."""
+    causes = (exc.status.get("details") or {}).get("causes") or []
+    return any(c.get("reason") == "NamespaceTerminating" for c in causes) or (
+        "because it is being terminated" in exc.message
+    )
+
+
 class Controller:
     def __init__(
         self,
@@ -135,6 +143,11 @@ class Controller:
             delay = self.queue.add_rate_limited(key)
             log.debug("%s: %s: conflict (%s), retrying in %.3fs", self.name, key, exc, delay)
         except Exception as exc:
+            if isinstance(exc, errors.Forbidden) and namespace_terminating(exc):
+                # the namespace controller is emptying the namespace: nothing to create there
+                self.queue.forget(key)
+                log.debug("%s: %s: namespace terminating: %s", self.name, key, exc)
+                return
             delay = self.queue.add_rate_limited(key)
             log.warning(
                 "%s: %s: reconcile failed (%d), retrying in %.3fs: %r",
