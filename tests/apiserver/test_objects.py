@@ -303,3 +303,23 @@ async def test_table_answer_for_kubectl(running: Running) -> None:
     columns = [c["name"] for c in table["columnDefinitions"]]
     assert columns[:2] == ["Name", "Data"]
     assert table["rows"][0]["cells"][:2] == ["t", 2]
+
+
+async def test_events_without_api_version_are_accepted(running: Running) -> None:
+    # Kopf posts events with generateName and neither apiVersion nor kind.
+    event = {
+        "metadata": {"generateName": "kopf-event-"},
+        "involvedObject": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x", "namespace": "default"},
+        "reason": "Logging",
+        "message": "hello",
+        "type": "Normal",
+        "source": {"component": "kopf"},
+    }
+    r = await running.http.post("/api/v1/namespaces/default/events", json=event)
+    assert r.status_code == 201, r.text
+    assert r.json()["kind"] == "Event" and r.json()["metadata"]["name"].startswith("kopf-event-")
+    found = await running.http.get(
+        "/api/v1/namespaces/default/events",
+        params={"fieldSelector": "involvedObject.name=x,involvedObject.kind=ConfigMap"},
+    )
+    assert [e["message"] for e in found.json()["items"]] == ["hello"]

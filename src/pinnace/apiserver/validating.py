@@ -164,8 +164,9 @@ class _Walker:
         props = dict(schema.get("properties") or {})
         for name in _ROOT_FIELDS:
             props.pop(name, None)
+        required = [r for r in schema.get("required") or () if r not in _ROOT_FIELDS]
         rest = {k: v for k, v in obj.items() if k not in _ROOT_FIELDS}
-        self._object(rest, {**schema, "properties": props}, "")
+        self._object(rest, {**schema, "properties": props, "required": required}, "")
         for key in list(obj):
             if key not in _ROOT_FIELDS and key not in rest:
                 del obj[key]
