@@ -285,3 +285,20 @@ def test_kind_without_schema_accepts_anything() -> None:
     result = validating.validate_object(info, {"metadata": {"name": "a"}, "spec": {"a": 1}})
     assert result.obj["spec"] == {"a": 1}
     assert result.unknown == []
+
+
+def test_root_required_fields_are_not_reported_for_root_fields() -> None:
+    # core/v1 Event lists `metadata` as required: metadata is checked elsewhere
+    event = {
+        "metadata": {"generateName": "kopf-event-", "namespace": "default"},
+        "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+        "reason": "Started",
+        "message": "hello",
+        "type": "Normal",
+        "source": {"component": "kopf"},
+    }
+    result = validating.validate_object(builtins.EVENTS, event)
+    assert result.causes == []
+    assert result.unknown == []
+    missing = validating.validate_object(builtins.EVENTS, {"metadata": {"name": "e"}})
+    assert [c.field for c in missing.causes] == ["involvedObject"]
