@@ -91,6 +91,7 @@ class Agent:
             with contextlib.suppress(psutil.Error):
                 proc.kill()
         shutil.rmtree(pod_dir, ignore_errors=True)
+        records.forget(pod_dir)
 
     async def stop(self, *, stop_pods: bool = True) -> None:
         """Stop following pods; stop their containers too unless `stop_pods` is False."""

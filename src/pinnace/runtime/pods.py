@@ -168,6 +168,7 @@ class Worker:
         for runner in all_runners:
             self.svc.indexer.forget(runner.log_path())
         shutil.rmtree(self.pod_dir, ignore_errors=True)
+        records.forget(self.pod_dir)
         if self.record.ip:
             self.pool.release(self.record.ip)
 

@@ -94,12 +94,25 @@ class PodRecord:
         )
 
 
+_saved: dict[Path, bytes] = {}
+"""What each pod dir's record last held: an unchanged record is not written again."""
+
+
 def save(pod_dir: Path, record: PodRecord) -> None:
+    data = orjson.dumps(record.to_json())
+    if _saved.get(pod_dir) == data:
+        return
     pod_dir.mkdir(parents=True, exist_ok=True)
     path = layouts.record_path(pod_dir)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(orjson.dumps(record.to_json()))
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+    _saved[pod_dir] = data
+
+
+def forget(pod_dir: Path) -> None:
+    """The pod dir is gone (or about to be): drop its cached record."""
+    _saved.pop(pod_dir, None)
 
 
 def load(pod_dir: Path) -> PodRecord | None:
