@@ -105,3 +105,19 @@ async def test_records_keep_the_address(cluster: Cluster) -> None:
     await cluster.create(pod_spec("other", py("main", SLEEP)))
     other = await cluster.wait("other", running)
     assert other["status"]["podIP"] != ip
+
+
+async def test_clean_shutdown_stops_pods_and_keeps_their_files(cluster: Cluster) -> None:
+    node = await cluster.start()
+    await cluster.create(pod_spec("svc", py("main", SLEEP)))
+    await cluster.create(pod_spec("job", py("main", "print('done')"), restartPolicy="Never"))
+    pid = pid_of(await cluster.wait("svc", running))
+    await cluster.wait_phase("job", "Succeeded")
+    await node.stop()
+    assert not alive(pid)
+    node = await cluster.start()
+    svc = await cluster.wait("svc", lambda p: running(p) and pid_of(p) != pid)
+    assert status_of(svc)["restartCount"] == 1
+    job = node.agent.find("default", "job")
+    assert job is not None
+    assert job.runner("main").log_path().read_text() == "done\n"  # type: ignore[union-attr]

@@ -100,7 +100,7 @@ class Agent:
             task.cancel()
         if stop_pods:
             await asyncio.gather(
-                *(w.terminate(_grace(w.pod)) for w in self.workers.values()),
+                *(w.terminate(_grace(w.pod), remove=False) for w in self.workers.values()),
                 return_exceptions=True,
             )
         else:

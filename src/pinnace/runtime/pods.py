@@ -152,8 +152,9 @@ class Worker:
                     )
                 await self.svc.clock.sleep(self.svc.config_retry)
 
-    async def terminate(self, grace: float) -> None:
-        """Stop every container (SIGTERM, `grace`, SIGKILL), then remove the pod's files."""
+    async def terminate(self, grace: float, *, remove: bool = True) -> None:
+        """Stop every container (SIGTERM, `grace`, SIGKILL), then remove the pod's files
+        (unless `remove` is False: the agent shuts down and the pod runs again next start)."""
         self.terminating = True
         all_runners = [*self.init_runners, *self.runners]
         await asyncio.gather(*(r.stop(grace) for r in all_runners))
@@ -164,6 +165,8 @@ class Worker:
                 await task
         for identity in self.record.identities():
             processes.kill_leftovers(identity)
+        if not remove:
+            return
         mounting.unlink_host(self.record.host_links)
         for runner in all_runners:
             self.svc.indexer.forget(runner.log_path())
