@@ -1,0 +1,197 @@
+"""The composition root: one process running the whole platform (`pinnace up`).
+
+Start order: the API server (store opened, system namespaces), the admin
+token and kubeconfig, the gateway on its port (the API server app mounted in
+process), the gateway's route watchers, the Kubeflow CRDs, the controller
+manager, then the node agent. `/healthz` turns 200 only after all of that.
+Stop order is the reverse; the node agent stops every pod first. A lock on
+the data dir keeps two platforms from sharing one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import uvicorn
+
+from pinnace import runtime
+from pinnace.api import crds, kinds
+from pinnace.apiserver import app as api_app
+from pinnace.apiserver import server as api_server
+from pinnace.cli import kubeconfigs
+from pinnace.controllers import builtin
+from pinnace.gateway import app as gateway_app
+from pinnace.gateway import settings as gateway_settings
+from pinnace.kits.kube import clients, errors
+
+log = logging.getLogger(__name__)
+
+
+class Stoppable(Protocol):
+    async def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    data_dir: Path
+    port: int = 8080
+    host: str = "127.0.0.1"
+    node_name: str = "pinnace"
+    watch_history: int = 20_000
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its signal handlers: the platform stops it, after the pods."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class AlreadyRunning(Exception):
+    """Another platform holds the data dir's lock."""
+
+
+class Platform:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.ready = False
+        self.started_at = time.monotonic()
+        self.url = f"http://{options.host}:{options.port}"
+        self.kubeconfig: Path | None = None
+        self._lock_fd: int | None = None
+        self._api: api_server.ApiServer | None = None
+        self._client: clients.Client | None = None
+        self._gateway: gateway_app.Gateway | None = None
+        self._server: uvicorn.Server | None = None
+        self._serving: asyncio.Task[None] | None = None
+        self._parts: list[Stoppable] = []
+
+    def _lock(self) -> None:
+        data = self.options.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        fd = os.open(data / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(fd)
+            raise AlreadyRunning(f"another pinnace is running on {data}") from exc
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    async def start(self) -> None:
+        self._lock()
+        options = self.options
+        self._api = api_server.ApiServer(
+            options.data_dir, settings=api_server.Settings(history=options.watch_history)
+        )
+        await self._api.start()
+        token = kubeconfigs.admin_token(options.data_dir)
+        self.kubeconfig = kubeconfigs.write(options.data_dir, server=self.url, token=token)
+        self._client = clients.Client.from_url(self.url, token=token)
+        self._gateway = gateway_app.build(
+            gateway_settings.Settings(admin_token=token),
+            kube_api=api_app.build(self._api),
+            client=self._client,
+            ready=lambda: self.ready,
+        )
+        config = uvicorn.Config(
+            self._gateway,
+            host=options.host,
+            port=options.port,
+            loop="none",
+            http="httptools",
+            ws="websockets-sansio",
+            lifespan="off",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        self._server = _Server(config)
+        self._serving = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._serving.done():
+                self._serving.result()
+                raise RuntimeError("the gateway stopped while starting")
+            await asyncio.sleep(0.005)
+        await install_crds(self._client)
+        await self._gateway.start()
+        self._parts.append(await builtin.start(self._client))
+        self._parts.append(
+            await runtime.start(
+                self._client,
+                data_dir=options.data_dir,
+                node_name=options.node_name,
+                api_url=self.url,
+            )
+        )
+        self.ready = True
+        log.info("pinnace is ready at %s in %.2fs", self.url, time.monotonic() - self.started_at)
+
+    async def stop(self) -> None:
+        self.ready = False
+        for part in reversed(self._parts):
+            with contextlib.suppress(Exception):
+                await part.stop()
+        self._parts.clear()
+        if self._gateway is not None:
+            await self._gateway.aclose()
+        if self._server is not None and self._serving is not None:
+            self._server.should_exit = True
+            with contextlib.suppress(Exception):
+                await self._serving
+        if self._client is not None:
+            await self._client.close()
+        if self._api is not None:
+            await self._api.stop()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+async def install_crds(client: clients.KubeApi) -> None:
+    """Create the platform's CRDs, or bring changed ones up to date."""
+    for crd in crds.all_crds():
+        name = crd["metadata"]["name"]
+        try:
+            current = await client.get(kinds.CUSTOMRESOURCEDEFINITIONS, name)
+        except errors.NotFound:
+            await client.create(kinds.CUSTOMRESOURCEDEFINITIONS, crd)
+            continue
+        if current.get("spec") != crd.get("spec"):
+            body: dict[str, Any] = {
+                **crd,
+                "metadata": {
+                    **crd["metadata"],
+                    "resourceVersion": current["metadata"]["resourceVersion"],
+                },
+            }
+            await client.replace(kinds.CUSTOMRESOURCEDEFINITIONS, body)
+
+
+async def run(options: Options, *, on_ready: Callable[[Platform], None] | None = None) -> None:
+    """Run until SIGINT/SIGTERM, then stop everything cleanly."""
+    import signal
+
+    platform = Platform(options)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        await platform.start()
+        if on_ready is not None:
+            on_ready(platform)
+        await stopping.wait()
+    finally:
+        await platform.stop()
