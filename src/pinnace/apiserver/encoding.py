@@ -19,6 +19,7 @@ MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 STRATEGIC_PATCH = "application/strategic-merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
+PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 
 def media_type(header: str | None) -> str:
@@ -28,6 +29,12 @@ def media_type(header: str | None) -> str:
 def decode(body: bytes, content_type: str | None, *, what: str) -> Any:
     """Parse a request body; `what` names the expected kind in the error message."""
     kind = media_type(content_type)
+    if kind == PROTOBUF:
+        # client-go falls back to JSON when protobuf is refused with 415.
+        raise errors.UnsupportedMedia(
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json, application/yaml"
+        )
     if not body.strip():
         raise errors.BadRequest(f"the body of the request was empty; expected {what}")
     try:
