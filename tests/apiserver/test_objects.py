@@ -309,7 +309,12 @@ async def test_events_without_api_version_are_accepted(running: Running) -> None
     # Kopf posts events with generateName and neither apiVersion nor kind.
     event = {
         "metadata": {"generateName": "kopf-event-"},
-        "involvedObject": {"apiVersion": "v1", "kind": "ConfigMap", "name": "x", "namespace": "default"},
+        "involvedObject": {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "name": "x",
+            "namespace": "default",
+        },
         "reason": "Logging",
         "message": "hello",
         "type": "Normal",

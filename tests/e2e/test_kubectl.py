@@ -257,10 +257,8 @@ def test_notebook_custom_resource(platform: Platform, namespace: str) -> None:
         '{"metadata":{"labels":{"x":"y"}}}',
         check=False,
     )
-    assert (
-        (smp.returncode != 0
-        and "UnsupportedMediaType" in smp.stderr)
-        or "not supported" in smp.stderr
+    assert smp.returncode != 0
+    assert "UnsupportedMediaType" in smp.stderr or "not supported" in smp.stderr
     )
     bad = NOTEBOOK.replace("name: nb\n  labels", "name: nb2\n  labels").replace(
         "containers:", "containerz:"
