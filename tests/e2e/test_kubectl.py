@@ -259,7 +259,6 @@ def test_notebook_custom_resource(platform: Platform, namespace: str) -> None:
     )
     assert smp.returncode != 0
     assert "UnsupportedMediaType" in smp.stderr or "not supported" in smp.stderr
-    )
     bad = NOTEBOOK.replace("name: nb\n  labels", "name: nb2\n  labels").replace(
         "containers:", "containerz:"
     )
