@@ -217,12 +217,18 @@ async def kube_api(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[..., Awaitable[Running]]]:
+def transport() -> str:
+    """The upstream client under test; test_proxying runs every test with each."""
+    return "pooled"
+
+
+@pytest.fixture
+async def serve(transport: str) -> AsyncIterator[Callable[..., Awaitable[Running]]]:
     stack = contextlib.AsyncExitStack()
 
     async def start(gw: app.Gateway | None = None, **kwargs: Any) -> Running:
         if gw is None:
-            options = {"admin_token": TOKEN, **kwargs.pop("options", {})}
+            options = {"admin_token": TOKEN, "transport": transport, **kwargs.pop("options", {})}
             gw = app.build(
                 settings.Settings(**options),
                 kube_api=kube_api,

@@ -10,7 +10,8 @@ STRIP = frozenset({b"kubeflow-userid", b"kubeflow-groups"})
 def up(headers: list[tuple[bytes, bytes]], **kwargs: object) -> list[tuple[str, str]]:
     options: dict[str, object] = {"client": "10.1.1.1", "scheme": "http", "strip": STRIP}
     options.update(kwargs)
-    return forwarding.upstream_headers(headers, **options)  # type: ignore[arg-type]
+    got = forwarding.upstream_headers(headers, **options)  # type: ignore[arg-type]
+    return [(k.decode(), v.decode()) for k, v in got]
 
 
 def test_edge_headers() -> None:

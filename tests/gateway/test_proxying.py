@@ -16,6 +16,13 @@ from . import builders
 from .conftest import TOKEN, Running, Upstream
 
 Serve = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture(params=["pooled", "aiohttp"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 Start = Callable[[str], Awaitable[Upstream]]
 
 

@@ -26,6 +26,7 @@ from pinnace.gateway import (
     activating,
     auth,
     metrics,
+    pooling,
     proxying,
     publishing,
     responses,
@@ -48,6 +49,24 @@ def is_kube_path(path: str) -> bool:
     return path.split("/", 2)[1] in KUBE_PREFIXES if path.startswith("/") else False
 
 
+def default_transport(settings: Settings) -> transports.Transport:
+    """The upstream client `Settings.transport` names (WebSockets always use aiohttp)."""
+    aio = transports.AiohttpTransport(
+        connect_timeout=settings.connect_timeout,
+        keepalive=settings.upstream_keepalive,
+        max_connections=settings.max_connections,
+    )
+    if settings.transport == "aiohttp":
+        return aio
+    if settings.transport != "pooled":
+        raise ValueError(f"unknown gateway transport {settings.transport!r}")
+    return pooling.PooledTransport(
+        connect_timeout=settings.connect_timeout,
+        keepalive=settings.upstream_keepalive,
+        websockets=aio,
+    )
+
+
 class Gateway:
     """The ASGI app `build` returns; also exposes its parts for the CLI and for tests."""
 
@@ -68,11 +87,7 @@ class Gateway:
         self._kube_api = kube_api
         self._ready = ready
         self.publisher = publishing.Publisher()
-        self.transport = transport or transports.AiohttpTransport(
-            connect_timeout=settings.connect_timeout,
-            keepalive=settings.upstream_keepalive,
-            max_connections=settings.max_connections,
-        )
+        self.transport = transport or default_transport(settings)
         self.authenticator = authenticator or auth.AdminToken(settings.admin_token)
         self.authorizer = authorizer or auth.DefaultPolicy()
         self.metrics = metrics.Metrics() if settings.metrics_path else None

@@ -68,8 +68,8 @@ def upstream_headers(
     original_path: str | None = None,
     authority: bytes | None = None,
     websocket: bool = False,
-) -> list[tuple[str, str]]:
-    """The headers to send upstream, decoded for the transport (latin-1, names lower-case).
+) -> RawHeaders:
+    """The headers to send upstream (names lower-case), Host and forwarding headers last.
 
     `strip` holds the identity header names to drop from client input.
     """
@@ -99,16 +99,16 @@ def upstream_headers(
     kept.extend(identity)
     if plan:
         kept = plan.apply(kept)
-    out = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in kept]
-    out.append(("host", (authority or host).decode("latin-1")))
+    kept.append((b"host", authority or host))
     if client:
-        out.append(("x-forwarded-for", f"{xff.decode('latin-1')}, {client}" if xff else client))
-    out.append(("x-forwarded-proto", scheme))
+        peer = client.encode("latin-1")
+        kept.append((b"x-forwarded-for", xff + b", " + peer if xff else peer))
+    kept.append((b"x-forwarded-proto", scheme.encode("latin-1")))
     if host and not xfh:
-        out.append(("x-forwarded-host", host.decode("latin-1")))
+        kept.append((b"x-forwarded-host", host))
     if original_path is not None:
-        out.append(("x-envoy-original-path", original_path))
-    return out
+        kept.append((b"x-envoy-original-path", original_path.encode("latin-1")))
+    return kept
 
 
 def downstream_headers(

@@ -230,8 +230,11 @@ class Proxy:
                 try_deadline = per_try if deadline is None else min(deadline, per_try)
             retriable = attempt < policy.attempts
             try:
-                async with asyncio.timeout_at(try_deadline):
+                if try_deadline is None:
                     resp = await self._transport.send(upstream)
+                else:
+                    async with asyncio.timeout_at(try_deadline):
+                        resp = await self._transport.send(upstream)
             except TimeoutError:
                 if deadline is not None and loop_time() >= deadline:
                     return await _gateway_error(send, 504, route, backend, upstream, "timeout")

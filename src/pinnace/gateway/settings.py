@@ -37,6 +37,9 @@ class Settings:
     debounce_seconds: float = 0.02
     """How long the watcher gathers changes before it rebuilds the routing table."""
 
+    transport: str = "pooled"
+    """Upstream HTTP client: "pooled" (`pinnace.gateway.pooling`, lean) or "aiohttp"."""
+
     connect_timeout: float = 5.0
     """Seconds to open a TCP connection to an upstream endpoint."""
 

@@ -34,7 +34,8 @@ class UpstreamRequest:
     endpoint: Endpoint
     target: str
     """Raw path plus `?query` when there is one, already percent-encoded."""
-    headers: list[tuple[str, str]]
+    headers: RawHeaders
+    """Lower-case names; the Host header included."""
     body: Body = None
 
 
@@ -140,6 +141,10 @@ class _Socket:
         await self._ws.close(code=code, message=reason.encode())
 
 
+def _decoded(headers: RawHeaders) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+
+
 _SKIP = frozenset({"Accept", "Accept-Encoding", "User-Agent", "Content-Type"})
 
 
@@ -188,7 +193,7 @@ class AiohttpTransport:
             resp = await session.request(
                 request.method,
                 self._url(request),
-                headers=request.headers,
+                headers=_decoded(request.headers),
                 data=request.body,
                 allow_redirects=False,
                 compress=None,
@@ -207,7 +212,7 @@ class AiohttpTransport:
             ws = await session.ws_connect(
                 self._url(request, "ws"),
                 protocols=subprotocols,
-                headers=request.headers,
+                headers=_decoded(request.headers),
                 autoclose=False,
                 autoping=True,
                 max_msg_size=0,
