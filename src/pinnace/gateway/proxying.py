@@ -8,19 +8,21 @@ endpoint by round robin (if none is ready, the `Holder` may wait for one, else
 503 "no healthy upstream") → send through the `Transport` and stream the
 response back.
 
-Bodies: a request body up to `Settings.buffer_limit` (by Content-Length) is
-read whole and is replayable; a larger or chunked one streams upstream as it
-arrives. Responses stream down chunk by chunk as they arrive (SSE events are
+Bodies: see `pinnace.gateway.bodies` for the request side. Responses stream down chunk by chunk as they arrive (SSE events are
 flushed one by one); a small response with a Content-Length goes in one message.
 While a response streams, a client disconnect stops the upstream read.
 
 Timeouts and retries (Istio semantics, with one deliberate difference):
 `timeout` bounds the time until the response headers arrive (504), not the
 whole body, so event streams and downloads under a timed route are not cut.
-`retries.attempts` retries go to the next endpoint, after 25 ms times the attempt number,
-on connect failure, a reset before headers, or a retriable status, and only
-while the request body can be sent again. Without `retries`, a route gets
-`Settings.default_retries` on connect failures and resets only.
+`retries.attempts` retries go to the next endpoint (after 25 ms times the
+attempt number) on the `retryOn` conditions Envoy knows — connect failure,
+reset before headers, a retriable status (`5xx`, `gateway-error`,
+`retriable-status-codes` = 503, `retriable-4xx` = 409, or a bare code) — and
+only while the request body can be sent again. Without `retries`, a route gets
+`Settings.default_retries` on connect failures only (a request that reached
+the server is never sent twice unless the route asks for it; the transport
+itself resends an idempotent request that met a connection closed while idle).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from pinnace.gateway import (
     activating,
     auth,
     backends,
+    bodies,
     errors,
     forwarding,
     matching,
@@ -51,10 +54,6 @@ log = logging.getLogger(__name__)
 
 NO_ROUTE = "no route"
 RawHeaders = list[tuple[bytes, bytes]]
-
-
-class _ClientGone(Exception):
-    """The client disconnected while its request body was being read."""
 
 
 def host_of(scope: responses.Scope) -> str:
@@ -125,7 +124,7 @@ class Proxy:
             {settings.userid_header.lower().encode(), settings.groups_header.lower().encode()}
         )
         self._default_retries = routes.RetryPolicy(
-            settings.default_retries, None, frozenset({"connect-failure", "reset"})
+            settings.default_retries, None, frozenset({"connect-failure"})
         )
 
     @property
@@ -213,10 +212,10 @@ class Proxy:
         receive: responses.Receive,
         send: responses.Send,
     ) -> int:
-        body = _Body(receive, scope["headers"], self._settings.buffer_limit)
+        body = bodies.RequestBody(receive, scope["headers"], self._settings.buffer_limit)
         try:
             await body.prepare()
-        except _ClientGone:
+        except bodies.ClientGone:
             return 499
         policy = route.retries or self._default_retries
         loop_time = asyncio.get_running_loop().time
@@ -246,7 +245,7 @@ class Proxy:
             except errors.Reset as exc:
                 code, failure = 502, f"connection reset: {exc}"
                 retriable = retriable and bool(policy.retry_on & RESET_CONDITIONS)
-            except _ClientGone:
+            except bodies.ClientGone:
                 return 499
             else:
                 if not (
@@ -307,60 +306,6 @@ async def _pump(chunks: AsyncIterator[bytes], send: responses.Send) -> None:
 async def _until_disconnect(receive: responses.Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
-
-
-class _Body:
-    """The request body: read whole when small, else streamed once from `receive`."""
-
-    __slots__ = ("_data", "_limit", "_receive", "_started", "_streaming")
-
-    def __init__(self, receive: responses.Receive, headers: RawHeaders, limit: int) -> None:
-        self._receive = receive
-        self._limit = limit
-        self._data: bytes | None = None
-        self._started = False
-        length: int | None = None
-        chunked = False
-        for k, v in headers:
-            if k == b"content-length":
-                length = int(v)
-            elif k == b"transfer-encoding":
-                chunked = True
-        self._streaming = chunked or (length is not None and length > limit)
-        if not self._streaming and length:
-            self._data = b""  # read in prepare()
-
-    async def prepare(self) -> None:
-        if self._data is None:
-            return
-        parts = []
-        while True:
-            msg = await self._receive()
-            if msg["type"] == "http.disconnect":
-                raise _ClientGone
-            parts.append(msg.get("body", b""))
-            if not msg.get("more_body"):
-                break
-        self._data = b"".join(parts)
-
-    @property
-    def replayable(self) -> bool:
-        return not self._streaming or not self._started
-
-    def payload(self) -> transports.Body:
-        return self._stream() if self._streaming else self._data
-
-    async def _stream(self) -> AsyncIterator[bytes]:
-        self._started = True
-        while True:
-            msg = await self._receive()
-            if msg["type"] == "http.disconnect":
-                raise _ClientGone
-            chunk = msg.get("body", b"")
-            if chunk:
-                yield chunk
-            if not msg.get("more_body"):
-                return
 
 
 async def _answer_locally(

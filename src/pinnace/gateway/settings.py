@@ -55,8 +55,7 @@ class Settings:
     replayable for retries; larger or unsized bodies stream and retry only on connect failure."""
 
     default_retries: int = 2
-    """Retries when a route has no `retries` (Istio's default is 2), on connect failure and on
-    a dropped pooled connection only."""
+    """Retries when a route has no `retries` (Istio's default count), on connect failure only."""
 
     activation_timeout: float = 300.0
     """Upper bound of how long an `Activator` may hold a request waiting for an endpoint
