@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pinnace.api import builtins
+from pinnace.api import builtins, schemas
 
 SOURCE_VERSION = "v1.32.0-local-strict"
 OUT = Path(__file__).resolve().parent.parent / "src/pinnace/api/schemas/builtin.json"
@@ -128,18 +128,13 @@ def normalize_definition(name: str, node: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def refs_of(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                found.add(value.rsplit("/", 1)[-1])
-            else:
-                found |= refs_of(value)
-    elif isinstance(node, list):
-        for value in node:
-            found |= refs_of(value)
-    return found
+def refs_of(node: dict[str, Any]) -> set[str]:
+    """Definition names referenced from schema positions (not from property names)."""
+    return {
+        ref.rsplit("/", 1)[-1]
+        for sub in schemas.walk(node)
+        if isinstance(ref := sub.get("$ref"), str)
+    }
 
 
 def closure(source: dict[str, Any], roots: tuple[str, ...]) -> dict[str, Any]:

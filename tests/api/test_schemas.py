@@ -69,3 +69,31 @@ def test_inline_for_crds() -> None:
                 "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSONSchemaProps"
             }
         )
+
+
+def test_subschemas_are_schema_positions_not_property_names() -> None:
+    node = {
+        "type": "object",
+        "properties": {"$ref": {"type": "string"}, "allOf": {"type": "array"}},
+        "additionalProperties": False,
+        "items": [{"type": "integer"}],
+        "anyOf": [{"$ref": "#/components/schemas/X"}],
+        "default": {"$ref": "#/components/schemas/NotASchema"},
+    }
+    assert sorted(map(str, schemas.subschemas(node))) == sorted(
+        map(
+            str,
+            [
+                {"type": "string"},
+                {"type": "array"},
+                {"type": "integer"},
+                {"$ref": "#/components/schemas/X"},
+            ],
+        )
+    )
+    refs = [r for sub in schemas.walk(node) if (r := schemas.ref_name(sub))]
+    assert refs == ["X"]
+    tagged = schemas.map_subschemas(node, lambda sub: {**sub, "seen": True})
+    assert tagged["properties"]["$ref"] == {"type": "string", "seen": True}
+    assert tagged["additionalProperties"] is False
+    assert tagged["default"] == node["default"]

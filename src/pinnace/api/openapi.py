@@ -38,15 +38,15 @@ def custom_definition_name(info: ResourceInfo) -> str:
     return ".".join([*reversed(info.group.split(".")), info.version, info.kind])
 
 
-def _served_form(node: Any) -> Any:
-    """A `$ref` with siblings becomes `allOf: [{$ref}]` + siblings, as kube-openapi serves it."""
-    if isinstance(node, list):
-        return [_served_form(v) for v in node]
-    if not isinstance(node, Mapping):
-        return node
-    out = {k: _served_form(v) for k, v in node.items()}
+def _served_form(node: schemas.Schema) -> dict[str, Any]:
+    """A `$ref` with siblings becomes `allOf: [{$ref}]` + siblings, as kube-openapi serves it.
+
+    Only schema positions are rewritten (`schemas.map_subschemas`): a *property*
+    named `$ref` or `allOf` (JSONSchemaProps has both) is a field, not a keyword.
+    """
+    out = schemas.map_subschemas(node, _served_form)
     if "$ref" in out and len(out) > 1:
-        out["allOf"] = [{"$ref": out.pop("$ref")}]
+        out["allOf"] = [{"$ref": out.pop("$ref")}, *out.get("allOf", ())]
     return out
 
 
@@ -63,15 +63,9 @@ def _closure(roots: Iterable[str]) -> dict[str, Any]:
     return found
 
 
-def _refs(node: Any) -> list[str]:
-    if isinstance(node, Mapping):
-        out = [n] if (n := schemas.ref_name(node)) else []
-        for value in node.values():
-            out.extend(_refs(value))
-        return out
-    if isinstance(node, list):
-        return [r for v in node for r in _refs(v)]
-    return []
+def _refs(node: schemas.Schema) -> list[str]:
+    """The definition names referenced from schema positions anywhere in `node`."""
+    return [name for sub in schemas.walk(node) if (name := schemas.ref_name(sub))]
 
 
 def _custom_schema(info: ResourceInfo) -> dict[str, Any]:
@@ -113,6 +107,25 @@ def _operation(info: ResourceInfo, verb: str, schema_ref: str, op_id: str) -> di
     return op
 
 
+def _path_parameters(path: str) -> list[dict[str, Any]]:
+    """The path item's `{name}`/`{namespace}` parameters, declared as OpenAPI 3.0 requires."""
+    return [
+        {
+            "name": param,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "uniqueItems": True},
+        }
+        for param in ("name", "namespace")
+        if "{" + param + "}" in path
+    ]
+
+
+def _path_item(path: str, operations: dict[str, Any]) -> dict[str, Any]:
+    params = _path_parameters(path)
+    return {**operations, "parameters": params} if params else operations
+
+
 def _paths(info: ResourceInfo, schema_ref: str) -> dict[str, Any]:
     prefix = f"/apis/{info.group}/{info.version}" if info.group else f"/api/{info.version}"
     ns = "/namespaces/{namespace}" if info.namespaced else ""
@@ -132,7 +145,7 @@ def _paths(info: ResourceInfo, schema_ref: str) -> dict[str, Any]:
             paths[item + "/status"] = {
                 "patch": _operation(info, "patch", schema_ref, f"patch{tag}Status")
             }
-    return paths
+    return {path: _path_item(path, ops) for path, ops in paths.items()}
 
 
 def document(group: str, version: str, infos: Iterable[ResourceInfo]) -> dict[str, Any]:

@@ -8,13 +8,17 @@ validation), `apiserver.strategic` (merge keys), `api.openapi` (the documents
 served under `/openapi/v3`) and the CRD generator (inlined PodSpec).
 
 Everything returned is shared and cached: treat it as read-only.
+
+Walk schemas with `subschemas`/`map_subschemas`, never by scanning every dict
+key: `JSONSchemaProps` has *properties* named `$ref`, `allOf`, `items`, ...,
+which are field names there, not keywords.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import resources
 from typing import Any
 
@@ -53,6 +57,65 @@ def schema_for(group: str, version: str, kind: str) -> Schema | None:
     """The root schema of a built-in group/version/kind, or None if we do not serve it."""
     name = name_for(group, version, kind)
     return definitions()[name] if name else None
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "definitions")
+"""Keywords whose value maps names (never keywords) to schemas."""
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf")
+"""Keywords whose value is a list of schemas."""
+_SCHEMA_ONE = ("items", "additionalItems", "additionalProperties", "not")
+"""Keywords whose value is a schema (or, for some, a bool or a list of schemas)."""
+
+
+def map_subschemas(node: Schema, fn: Callable[[Schema], Any]) -> dict[str, Any]:
+    """A shallow copy of `node` with `fn` applied to each direct subschema.
+
+    Subschemas are the values of `properties`/`patternProperties`/`definitions`,
+    the members of `allOf`/`anyOf`/`oneOf`, and `items`/`additionalItems`/
+    `additionalProperties`/`not` when they hold schemas. Every other value
+    (`default`, `enum`, `example`, extensions) is data and is left as it is.
+    """
+    out = dict(node)
+    for key in _SCHEMA_MAPS:
+        value = node.get(key)
+        if isinstance(value, Mapping):
+            out[key] = {
+                name: fn(sub) if isinstance(sub, Mapping) else sub for name, sub in value.items()
+            }
+    for key in _SCHEMA_LISTS:
+        value = node.get(key)
+        if isinstance(value, list):
+            out[key] = [fn(sub) if isinstance(sub, Mapping) else sub for sub in value]
+    for key in _SCHEMA_ONE:
+        value = node.get(key)
+        if isinstance(value, Mapping):
+            out[key] = fn(value)
+        elif isinstance(value, list):  # tuple-form `items`
+            out[key] = [fn(sub) if isinstance(sub, Mapping) else sub for sub in value]
+    return out
+
+
+def subschemas(node: Schema) -> Iterator[Schema]:
+    """The direct subschemas of `node`, in the positions `map_subschemas` visits."""
+    for key in _SCHEMA_MAPS:
+        value = node.get(key)
+        if isinstance(value, Mapping):
+            yield from (sub for sub in value.values() if isinstance(sub, Mapping))
+    for key in (*_SCHEMA_LISTS, *_SCHEMA_ONE):
+        value = node.get(key)
+        if isinstance(value, Mapping):
+            yield value
+        elif isinstance(value, list):
+            yield from (sub for sub in value if isinstance(sub, Mapping))
+
+
+def walk(node: Schema) -> Iterator[Schema]:
+    """`node` and every schema below it (references are not followed)."""
+    todo = [node]
+    while todo:
+        current = todo.pop()
+        yield current
+        todo.extend(subschemas(current))
 
 
 def ref_name(node: Schema) -> str | None:
