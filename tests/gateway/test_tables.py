@@ -267,3 +267,54 @@ def test_header_plans() -> None:
 
 def test_empty_table() -> None:
     assert tables.EMPTY.lookup(view("/")) is None
+
+
+def many_notebooks(n: int) -> list[dict[str, Any]]:
+    return [builders.notebook_virtual_service("team", f"nb{i}") for i in range(n)]
+
+
+def test_long_tables_keep_first_match_order() -> None:
+    regex_first = builders.virtual_service(
+        "regex",
+        [builders.route_to("a", match=[{"uri": {"regex": "/notebook/team/nb7/.*"}}])],
+        created="2025-12-31T00:00:00Z",
+    )
+    catch_all_last = builders.virtual_service(
+        "zz", [builders.route_to("c")], created="2026-02-01T00:00:00Z"
+    )
+    table = tables.build(
+        [*many_notebooks(40), regex_first, catch_all_last],
+        [builders.service("a"), builders.service("c")]
+        + [builders.service(f"nb{i}", namespace="team") for i in range(40)],
+        [],
+    )
+    labels = {
+        path: hit.route.label
+        for path in (
+            "/notebook/team/nb7/lab",
+            "/notebook/team/nb17/lab",
+            "/notebook/team/nb1",
+            "/other",
+        )
+        if (hit := table.lookup(view(path))) is not None
+    }
+    assert labels == {
+        "/notebook/team/nb7/lab": "kubeflow/regex/http[0]",
+        "/notebook/team/nb17/lab": "team/notebook-team-nb17/http[0]",
+        "/notebook/team/nb1": "kubeflow/zz/http[0]",  # prefix /notebook/team/nb1/ needs the slash
+        "/other": "kubeflow/zz/http[0]",
+    }
+
+
+def test_parse_cache_follows_resource_versions() -> None:
+    first, second = many_notebooks(2)
+    first["metadata"]["resourceVersion"] = "1"
+    second["metadata"]["resourceVersion"] = "2"
+    cache: tables.ParseCache = {}
+    tables.build([first, second], [], [], cache=cache)
+    assert set(cache) == {("team", "notebook-team-nb0", "1"), ("team", "notebook-team-nb1", "2")}
+    parsed = cache["team", "notebook-team-nb0", "1"]
+    table = tables.build([first], [], [], cache=cache)
+    assert set(cache) == {("team", "notebook-team-nb0", "1")}
+    assert cache["team", "notebook-team-nb0", "1"] is parsed
+    assert table.routes[0].vs is parsed

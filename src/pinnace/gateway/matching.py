@@ -16,11 +16,13 @@ Host header as sent (port included).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
 from urllib.parse import parse_qsl
 
 from pinnace.gateway import routes
 
+T = TypeVar("T")
 Predicate = Callable[[str], object]
 """Truthy when the value meets the condition (a bool or a regex match)."""
 
@@ -132,6 +134,7 @@ class Matcher:
         "_scheme",
         "_uri",
         "_without",
+        "literal",
         "port",
         "source",
     )
@@ -146,6 +149,16 @@ class Matcher:
         self._without = _map_checks(source.without_headers)
         self._query = _map_checks(source.query_params)
         self.port = source.port
+        uri = source.uri
+        self.literal: tuple[str, ...] | None = None
+        """The whole path segments every matching path starts with (None: not known)."""
+        if (
+            uri is not None
+            and uri.kind is not routes.MatchKind.REGEX
+            and not uri.ignore_case
+            and uri.value.startswith("/")
+        ):
+            self.literal = tuple(uri.value.split("/")[1:-1])
 
     def matches(self, req: RequestView) -> bool:
         if self._uri is not None and not self._uri(req.path):
@@ -163,6 +176,60 @@ class Matcher:
         if self._without and _any_holds(self._without, req.headers):
             return False
         return not self._query or _all_hold(self._query, req.query)
+
+
+class _Node:
+    __slots__ = ("children", "items")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.items: list[int] = []
+
+
+class PathIndex(Generic[T]):
+    """Ordered `(Matcher, value)` entries, with the candidates for a path found by segment.
+
+    A long list (more than `SMALL`, e.g. one route per notebook) is indexed by a
+    trie over the literal path segments of exact/prefix uri conditions; a lookup
+    visits the trie along the request's segments and tries only the entries
+    found there plus those it cannot index (regex, ignoreUriCase, no uri),
+    still in their original order — so first-match-wins is unchanged.
+    """
+
+    SMALL = 16
+    __slots__ = ("_entries", "_root", "_wild")
+
+    def __init__(self, entries: Sequence[tuple[Matcher, T]]) -> None:
+        self._entries = tuple(entries)
+        self._root: _Node | None = None
+        self._wild: list[int] = []
+        if len(self._entries) <= self.SMALL:
+            return
+        self._root = _Node()
+        for i, (matcher, _) in enumerate(self._entries):
+            if matcher.literal is None:
+                self._wild.append(i)
+                continue
+            node = self._root
+            for segment in matcher.literal:
+                node = node.children.setdefault(segment, _Node())
+            node.items.append(i)
+
+    def candidates(self, path: str) -> Sequence[tuple[Matcher, T]]:
+        node = self._root
+        if node is None:
+            return self._entries
+        found = self._wild + node.items
+        if path.startswith("/"):
+            for segment in path.split("/")[1:]:
+                child = node.children.get(segment)
+                if child is None:
+                    break
+                node = child
+                found.extend(node.items)
+        found.sort()
+        entries = self._entries
+        return [entries[i] for i in found]
 
 
 CATCH_ALL = Matcher(routes.RequestMatch(uri=routes.StringMatch(routes.MatchKind.PREFIX, "/")))

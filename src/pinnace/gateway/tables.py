@@ -132,17 +132,19 @@ class RoutingTable:
         problems: list[Problem],
         generation: int = 0,
     ) -> None:
-        self._hosts = binding.HostIndex({h: tuple(entries) for h, entries in hosts.items()})
+        self._hosts = binding.HostIndex(
+            {h: matching.PathIndex(entries) for h, entries in hosts.items()}
+        )
         self.routes = tuple(routes_)
         self.backends = backend_map
         self.problems = tuple(problems)
         self.generation = generation
 
     def lookup(self, req: matching.RequestView) -> Hit | None:
-        entries = self._hosts.lookup(matching.hostname(req.authority))
-        if entries is None:
+        index = self._hosts.lookup(matching.hostname(req.authority))
+        if index is None:
             return None
-        for matcher, route in entries:
+        for matcher, route in index.candidates(req.path):
             if matcher.matches(req):
                 path = route.rewrite_path(matcher, req.path)
                 return Hit(route, req.path if path is None else path, path is not None)
@@ -159,6 +161,26 @@ def _index(items: Iterable[objects.Object]) -> dict[tuple[str, str], objects.Obj
     return {(objects.namespace_of(o), objects.name_of(o)): o for o in items}
 
 
+ParseCache = dict[tuple[str, str, str], "routes.VirtualService | Problem"]
+"""Parsed VirtualServices by (namespace, name, resourceVersion), kept by the watcher between
+builds so that an Endpoints change does not parse every route again."""
+
+
+def _parse(obj: objects.Object, cache: ParseCache | None) -> routes.VirtualService | Problem:
+    rv = objects.resource_version_of(obj)
+    key = (objects.namespace_of(obj), objects.name_of(obj), rv)
+    if rv and cache is not None and key in cache:
+        return cache[key]
+    try:
+        result: routes.VirtualService | Problem = routes.parse(obj)
+    except (routes.RouteError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("virtualservice %s/%s skipped: %s", key[0], key[1], exc)
+        result = Problem(f"{key[0]}/{key[1]}", str(exc))
+    if rv and cache is not None:
+        cache[key] = result
+    return result
+
+
 def build(
     virtual_services: Iterable[objects.Object],
     services: Iterable[objects.Object],
@@ -167,21 +189,30 @@ def build(
     gateways: Iterable[str] = ("kubeflow/kubeflow-gateway",),
     cluster_domain: str = "cluster.local",
     generation: int = 0,
+    cache: ParseCache | None = None,
 ) -> RoutingTable:
-    """Compile the objects into a table (malformed VirtualServices are skipped, see `problems`)."""
+    """Compile the objects into a table (malformed VirtualServices are skipped, see `problems`).
+
+    With a `cache`, unchanged VirtualServices are not parsed again (and their problems
+    logged once); entries of objects no longer given are dropped from it.
+    """
     ours = frozenset(gateways)
     problems: list[Problem] = []
     parsed: list[routes.VirtualService] = []
+    fresh: ParseCache | None = {} if cache is not None else None
     for obj in virtual_services:
-        try:
-            vs = routes.parse(obj)
-        except (routes.RouteError, TypeError, ValueError, AttributeError) as exc:
-            key = f"{objects.namespace_of(obj)}/{objects.name_of(obj)}"
-            log.warning("virtualservice %s skipped: %s", key, exc)
-            problems.append(Problem(key, str(exc)))
-            continue
-        if binding.binds(vs, ours):
+        vs = _parse(obj, cache)
+        if fresh is not None:
+            fresh[
+                objects.namespace_of(obj), objects.name_of(obj), objects.resource_version_of(obj)
+            ] = vs
+        if isinstance(vs, Problem):
+            problems.append(vs)
+        elif binding.binds(vs, ours):
             parsed.append(vs)
+    if cache is not None and fresh is not None:
+        cache.clear()
+        cache.update(fresh)
     parsed.sort(key=lambda v: (v.created, v.namespace, v.name))
 
     resolver = backends.Resolver(_index(services), _index(endpoints), cluster_domain=cluster_domain)

@@ -53,6 +53,7 @@ class Watcher:
         self._task: asyncio.Task[None] | None = None
         self._generation = 0
         self._referenced: frozenset[tuple[str, str]] = frozenset()
+        self._parsed: tables.ParseCache = {}
 
     @property
     def synced(self) -> bool:
@@ -95,6 +96,7 @@ class Watcher:
             gateways=self._settings.gateways,
             cluster_domain=self._settings.cluster_domain,
             generation=self._generation,
+            cache=self._parsed,
         )
         self._referenced = frozenset((k.namespace, k.service) for k in table.backends)
         self._publisher.publish(table)
