@@ -240,11 +240,8 @@ async def serve(transport: str) -> AsyncIterator[Callable[..., Awaitable[Running
             gw,
             host="127.0.0.1",
             port=0,
-            lifespan="on",
             log_level="warning",
-            ws="auto",
-            # The gateway is the edge: uvicorn must not trust X-Forwarded-* from clients.
-            proxy_headers=False,
+            **app.UVICORN_OPTIONS,  # type: ignore[arg-type]
         )
         server = _Server(config)
         task = asyncio.create_task(server.serve())

@@ -327,3 +327,15 @@ async def test_many_concurrent_requests_reuse_connections(serve: Serve, upstream
                 return int(orjson.loads(await resp.read())["body"])
 
         assert await asyncio.gather(*(one(i) for i in range(200))) == list(range(200))
+
+
+async def test_upstream_date_and_server_pass_through_once(serve: Serve, upstreams: Start) -> None:
+    up = await upstreams("a")
+    gw = await serve()
+    gw.publish([vs(builders.route_to("a", match=builders.prefix("/x")))], {"a": [up]})
+    async with gw.session.get(gw.url + "/x") as resp:
+        assert len(resp.headers.getall("date")) == 1
+        assert resp.headers.getall("server") == [f"Python/3.11 aiohttp/{aiohttp.__version__}"]
+    async with gw.session.get(gw.url + "/no-route-here") as resp:
+        assert resp.status == 404
+        assert len(resp.headers.getall("date")) == 1

@@ -40,6 +40,24 @@ from pinnace.kits.kube import clients
 
 log = logging.getLogger(__name__)
 
+UVICORN_OPTIONS: dict[str, object] = {
+    "loop": "uvloop",
+    "http": "httptools",
+    "ws": "auto",
+    "lifespan": "on",
+    "proxy_headers": False,
+    "server_header": False,
+    "date_header": False,
+    "access_log": False,
+}
+"""How the CLI should configure uvicorn for the gateway (`uvicorn.Config(app, host=..., port=...,
+**UVICORN_OPTIONS)`). `proxy_headers=False` matters: the gateway is the edge, so uvicorn must
+not take the client address or scheme from a client's own X-Forwarded-* headers (it trusts them
+from 127.0.0.1 by default, which every local client is). `ws="auto"` picks the sans-I/O
+websockets implementation, which supports the `websocket.http.response` extension that lets a
+refused upgrade carry its real status. uvicorn's `server` and `date` headers are left out, as
+uvicorn would add them beside the upstream's own (the gateway dates its own answers)."""
+
 ASGIApp = Callable[[responses.Scope, responses.Receive, responses.Send], Awaitable[None]]
 KUBE_PREFIXES = frozenset({"api", "apis", "version", "openapi"})
 

@@ -8,6 +8,8 @@ supports the ASGI `websocket.http.response` extension).
 
 from __future__ import annotations
 
+import email.utils
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -19,6 +21,18 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 JSON = b"application/json"
+
+
+_date: tuple[int, bytes] = (0, b"")
+
+
+def http_date() -> bytes:
+    """The Date header value for now (computed once a second)."""
+    global _date
+    now = int(time.time())
+    if _date[0] != now:
+        _date = (now, email.utils.formatdate(now, usegmt=True).encode())
+    return _date[1]
 
 
 def error_body(error: str, message: str, **details: str) -> bytes:
@@ -53,6 +67,7 @@ async def send(
     """Send a whole answer (as `websocket.http.response.*` for a refused upgrade)."""
     prefix = "websocket.http.response" if websocket else "http.response"
     all_headers = [
+        (b"date", http_date()),
         (b"content-type", content_type),
         (b"content-length", str(len(body)).encode()),
         *(headers or ()),

@@ -48,7 +48,7 @@ class Settings:
     close first and never write into a connection the server is closing)."""
 
     max_connections: int = 1000
-    """Upper bound of pooled upstream connections (all endpoints together)."""
+    """Upper bound of pooled upstream connections of the aiohttp transport (all endpoints)."""
 
     buffer_limit: int = 65536
     """Request bodies up to this size are read whole before proxying, which makes them
@@ -63,6 +63,3 @@ class Settings:
 
     metrics_path: str = "/metrics"
     """Path of the Prometheus endpoint ("" turns it off)."""
-
-    server_header: str = "pinnace"
-    """`server` header when an answer is the gateway's own (errors, health)."""
