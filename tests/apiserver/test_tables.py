@@ -417,12 +417,12 @@ def test_custom_columns() -> None:
         "http://m.default.example.com",
         "True",
         100,
-        "2025-01-01T11:58:00Z",
+        "2m",
         '{"a":1}',
-        CREATED,
+        "5m",
     ]
     empty = tables.row_for(info, {"metadata": meta("e")}, now=NOW)
-    assert empty["cells"] == ["e", None, None, None, None, None, CREATED]
+    assert empty["cells"] == ["e", None, None, None, None, None, "5m"]
 
 
 def test_custom_without_columns_gets_age_and_full_table() -> None:
@@ -439,7 +439,7 @@ def test_custom_without_columns_gets_age_and_full_table() -> None:
     assert t["apiVersion"] == "meta.k8s.io/v1"
     assert t["metadata"] == {"resourceVersion": "42", "continue": "abc"}
     assert [c["name"] for c in t["columnDefinitions"]] == ["Name", "Age"]
-    assert [r["cells"] for r in t["rows"]] == [["a", CREATED], ["b", CREATED]]
+    assert [r["cells"] for r in t["rows"]] == [["a", "5m"], ["b", "5m"]]
     assert t["rows"][0]["object"] == {"metadata": meta("a")}
     watch_event = tables.table(info, [{"metadata": meta("a")}], now=NOW, headers=False)
     assert watch_event["columnDefinitions"] == []

@@ -35,6 +35,31 @@ async def test_admin_token(
     assert await auth.AdminToken("tok").authenticate(scope(*headers)) == identity
 
 
+@pytest.mark.parametrize(
+    ("client", "headers", "admitted"),
+    [
+        pytest.param(("127.0.0.1", 5000), [], True, id="loopback-no-token"),
+        pytest.param(("127.3.2.1", 5000), [], True, id="loopback-range"),
+        pytest.param(("::1", 5000, 0, 0), [], True, id="loopback-v6"),
+        pytest.param(("10.0.0.7", 5000), [], False, id="remote-no-token"),
+        pytest.param(None, [], False, id="unknown-peer"),
+        pytest.param(
+            ("127.0.0.1", 5000),
+            [(b"authorization", b"Bearer bad")],
+            False,
+            id="wrong-token-from-loopback",
+        ),
+    ],
+)
+async def test_trusted_loopback(
+    client: tuple[Any, ...] | None, headers: list[tuple[bytes, bytes]], admitted: bool
+) -> None:
+    request = {**scope(*headers), "client": client}
+    identity = await auth.AdminToken("tok", trust_loopback=True).authenticate(request)
+    assert (identity == auth.Identity("admin", ("system:masters",))) is admitted
+    assert await auth.AdminToken("tok").authenticate(request) is None, "off unless asked for"
+
+
 async def test_empty_admin_token_admits_nobody() -> None:
     assert await auth.AdminToken("").authenticate(scope((b"authorization", b"Bearer "))) is None
 

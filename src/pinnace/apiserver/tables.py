@@ -25,7 +25,7 @@ from jsonpath_ng.ext.parser import parse
 
 from pinnace.api import printers
 from pinnace.api.infos import PrinterColumn, ResourceInfo
-from pinnace.api.printers import Column, Printer, Row
+from pinnace.api.printers import Column, Printer, Row, columns
 from pinnace.kits.kube.objects import Object
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def _custom_printer(columns: tuple[PrinterColumn, ...]) -> Printer:
         meta = obj.get("metadata") or {}
         cells: list[Any] = [meta.get("name", "")]
         for column, path in zip(columns, paths, strict=True):
-            cells.append(_cell(column.type, path, obj))
+            cells.append(_cell(column.type, path, obj, now))
         return Row(cells)
 
     defs = tuple(Column(c.name, c.type, c.format, c.description, c.priority) for c in columns)
@@ -167,7 +167,7 @@ def _compile(expr: str) -> JSONPath | None:
         return None
 
 
-def _cell(type_: str, path: JSONPath | None, obj: Object) -> Any:
+def _cell(type_: str, path: JSONPath | None, obj: Object, now: datetime) -> Any:
     if path is None:
         return None
     try:
@@ -194,13 +194,6 @@ def _cell(type_: str, path: JSONPath | None, obj: Object) -> Any:
     if type_ == "boolean" and isinstance(value, bool):
         return value
     if type_ == "date" and isinstance(value, str):
-        return value if _is_timestamp(value) else "<invalid>"
+        # The apiextensions table convertor shows dates as ages, as kubectl prints them.
+        return columns.since(value, now) if columns.parse_time(value) else "<invalid>"
     return None
-
-
-def _is_timestamp(value: str) -> bool:
-    try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True

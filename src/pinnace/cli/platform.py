@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import ipaddress
 import logging
 import os
 import time
@@ -76,6 +77,10 @@ class Platform:
         self._serving: asyncio.Task[None] | None = None
         self._parts: list[Stoppable] = []
 
+    def _ready(self) -> bool:
+        watcher = self._gateway.watcher if self._gateway is not None else None
+        return self.ready and (watcher is None or watcher.synced)
+
     def _lock(self) -> None:
         data = self.options.data_dir
         data.mkdir(parents=True, exist_ok=True)
@@ -100,22 +105,22 @@ class Platform:
         self.kubeconfig = kubeconfigs.write(options.data_dir, server=self.url, token=token)
         self._client = clients.Client.from_url(self.url, token=token)
         self._gateway = gateway_app.build(
-            gateway_settings.Settings(admin_token=token),
+            gateway_settings.Settings(
+                admin_token=token, trust_loopback=ipaddress.ip_address(options.host).is_loopback
+            ),
             kube_api=api_app.build(self._api),
             client=self._client,
-            ready=lambda: self.ready,
+            ready=self._ready,
         )
+        # The platform owns the loop and starts the gateway's watchers itself.
+        uvicorn_options = {**gateway_app.UVICORN_OPTIONS, "loop": "none", "lifespan": "off"}
         config = uvicorn.Config(
             self._gateway,
             host=options.host,
             port=options.port,
-            loop="none",
-            http="httptools",
-            ws="websockets-sansio",
-            lifespan="off",
             log_level="warning",
-            access_log=False,
             timeout_graceful_shutdown=2,
+            **uvicorn_options,  # type: ignore[arg-type]
         )
         self._server = _Server(config)
         self._serving = asyncio.create_task(self._server.serve())

@@ -106,7 +106,9 @@ class Gateway:
         self._ready = ready
         self.publisher = publishing.Publisher()
         self.transport = transport or default_transport(settings)
-        self.authenticator = authenticator or auth.AdminToken(settings.admin_token)
+        self.authenticator = authenticator or auth.AdminToken(
+            settings.admin_token, trust_loopback=settings.trust_loopback
+        )
         self.authorizer = authorizer or auth.DefaultPolicy()
         self.metrics = metrics.Metrics() if settings.metrics_path else None
         holder = activating.Holder(

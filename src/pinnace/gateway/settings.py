@@ -18,6 +18,10 @@ class Settings:
     admin_token: str = ""
     """Bearer token that grants access to the Kubernetes API paths ("" rejects every request)."""
 
+    trust_loopback: bool = False
+    """Token-less requests from 127.0.0.0/8 act as the admin (kubectl sends no token over
+    plain http). `pinnace up` turns it on while it listens on loopback only."""
+
     gateways: tuple[str, ...] = ("kubeflow/kubeflow-gateway",)
     """Istio Gateway names (`<namespace>/<name>`) this gateway plays; VirtualServices naming
     one of them bind here (see `pinnace.gateway.binding`)."""
