@@ -1,8 +1,10 @@
-"""Bodies in and out: JSON or YAML request bodies, JSON answers, media types.
+"""Bodies in and out: JSON, YAML or protobuf request bodies, JSON answers, media types.
 
 Clients send JSON (the Python client sends no Content-Type at all, which kube
-treats as JSON) or YAML; answers are always JSON, whatever protobuf an Accept
-header asks for. Table answers are chosen here from the Accept header.
+treats as JSON) or YAML; kubectl's typed commands and client-go send protobuf,
+decoded into the same dicts by `pinnace.api.protos.decoding` for the kinds it
+has tables for (415 for others). Answers are always JSON, whatever protobuf an
+Accept header asks for. Table answers are chosen here from the Accept header.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import orjson
 import yaml
 
+from pinnace.api.protos import decoding as protobuf
 from pinnace.apiserver import errors
 
 JSON = "application/json"
@@ -30,11 +33,7 @@ def decode(body: bytes, content_type: str | None, *, what: str) -> Any:
     """Parse a request body; `what` names the expected kind in the error message."""
     kind = media_type(content_type)
     if kind == PROTOBUF:
-        # client-go falls back to JSON when protobuf is refused with 415.
-        raise errors.UnsupportedMedia(
-            "the body of the request was in an unknown format - accepted media types include: "
-            "application/json, application/yaml"
-        )
+        return _decode_protobuf(body, what=what)
     if not body.strip():
         raise errors.BadRequest(f"the body of the request was empty; expected {what}")
     try:
@@ -46,6 +45,20 @@ def decode(body: bytes, content_type: str | None, *, what: str) -> Any:
         raise errors.BadRequest(
             f"the object provided is unrecognized (must be of type {what}): "
             f"couldn't get version/kind; json parse error: {detail}"
+        ) from exc
+
+
+def _decode_protobuf(body: bytes, *, what: str) -> Any:
+    try:
+        return protobuf.decode(body)
+    except protobuf.UnknownKind as exc:
+        raise errors.UnsupportedMedia(
+            f"the body of the request was in an unknown format - {exc} - accepted media "
+            "types include: application/json, application/yaml"
+        ) from exc
+    except protobuf.DecodeError as exc:
+        raise errors.BadRequest(
+            f"the object provided is unrecognized (must be of type {what}): {exc}"
         ) from exc
 
 
