@@ -202,12 +202,8 @@ def build(args: argparse.Namespace) -> dict[str, str]:
         protos.update(
             parse_proto(git_show(repos[repo], args.ref, f"{path}/generated.proto"), package)
         )
-        go_files = ["types.go"]
-        for go_file in go_files:
-            for name, fields in parse_go(
-                git_show(repos[repo], args.ref, f"{path}/{go_file}")
-            ).items():
-                gos[f"{prefix}.{name}"] = fields
+        go_types = parse_go(git_show(repos[repo], args.ref, f"{path}/types.go"))
+        gos.update({f"{prefix}.{name}": fields for name, fields in go_types.items()})
     short = {
         qualify(full.rpartition(".")[2], full.rpartition(".")[0]): full
         for full in protos
