@@ -8,7 +8,9 @@ object names so they do not see each other.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +26,7 @@ import pytest
 import yaml
 
 PINNACE = [sys.executable, "-m", "pinnace.cli.main"]
+_serial = itertools.count()
 
 
 def free_port() -> int:
@@ -45,7 +48,7 @@ class Platform:
     def launch(cls, data_dir: Path, port: int | None = None, *, timeout: float = 30) -> Platform:
         port = port or free_port()
         log = data_dir.parent / f"{data_dir.name}-{port}.log"
-        out = open(log, "ab")  # noqa: SIM115 - the child keeps it
+        out = open(log, "ab")  # noqa: SIM115 - handed to the child, closed below
         proc = subprocess.Popen(
             [
                 *PINNACE,
@@ -61,6 +64,7 @@ class Platform:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        out.close()  # the child holds its own copy
         platform = cls(data_dir, port, proc, log)
         platform.wait_ready(timeout)
         return platform
@@ -147,7 +151,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
 
 @pytest.fixture
 def namespace(platform: Platform, request: pytest.FixtureRequest) -> Iterator[str]:
-    name = "t-" + request.node.name.lower().replace("_", "-")[:40].strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
+    name = f"t-{slug[:40].strip('-')}-{next(_serial)}"
     platform.kubectl("create", "namespace", name)
     yield name
     platform.kubectl("delete", "namespace", name, "--wait=false", check=False)

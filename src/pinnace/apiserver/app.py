@@ -26,6 +26,7 @@ from pinnace.apiserver import (
     resolving,
     streaming,
     subresources,
+    swagger,
     writing,
 )
 from pinnace.apiserver.messages import Reply, Request
@@ -138,6 +139,13 @@ class ApiApp:
                 stream=_text(b"ok" if server.ready else b"not ready"),
                 content_type="text/plain",
             )
+        if path == "/openapi/v2":
+            infos = list(server.registry.all())
+            version = server.settings.git_version
+            if swagger.ACCEPTED in (accept or ""):
+                document = swagger.protobuf_document(infos, version)
+                return Reply(200, document, content_type=swagger.CONTENT_TYPE)
+            return Reply(200, swagger.json_document(infos, version))
         if path == "/openapi/v3":
             return Reply(200, self.documents.index())
         if path.startswith("/openapi/v3/"):
@@ -163,7 +171,10 @@ class ApiApp:
         headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers]
         headers.append((b"cache-control", b"no-cache, private"))
         if reply.stream is None:
-            payload = encoding.dumps(reply.body) if reply.body is not None else b""
+            if isinstance(reply.body, bytes):
+                payload = reply.body
+            else:
+                payload = encoding.dumps(reply.body) if reply.body is not None else b""
             headers.append((b"content-length", str(len(payload)).encode()))
             await send({"type": "http.response.start", "status": reply.code, "headers": headers})
             await send({"type": "http.response.body", "body": payload})
