@@ -136,8 +136,10 @@ def test_stale_resource_version_is_a_conflict(platform: Platform, namespace: str
     }
 
 
-def test_unauthenticated_api_request_is_401(platform: Platform) -> None:
-    request = urllib.request.Request(platform.url + "/api/v1/namespaces")
+def test_wrong_token_is_401(platform: Platform) -> None:
+    request = urllib.request.Request(
+        platform.url + "/api/v1/namespaces", headers={"Authorization": "Bearer not-the-token"}
+    )
     with pytest.raises(urllib.error.HTTPError) as denied:
         urllib.request.urlopen(request, timeout=5)
     assert denied.value.code == 401

@@ -48,6 +48,7 @@ def test_custom_objects_crud_and_status(api: client.ApiClient, namespace: str) -
         GROUP, VERSION, namespace, PLURAL, "py", {"status": {"readyReplicas": 1}}
     )
     assert patched["status"]["readyReplicas"] == 1
+    got = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "py")
     got["spec"]["template"]["spec"]["containers"][0]["image"] = "jupyter:2"
     replaced = custom.replace_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "py", got)
     assert replaced["metadata"]["generation"] == 2

@@ -64,9 +64,12 @@ class ApiApp:
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
         limit = self.server.settings.max_body_bytes
-        declared = headers.get("content-length")
+        # Past the limit the rest of a moderately large body is read and dropped, so that
+        # clients that write the whole body before reading the answer see the 413.
+        drain_limit = limit * 8
         too_large = errors.RequestTooLarge(f"Request entity too large: limit is {limit}")
-        if declared and declared.isdigit() and int(declared) > limit:
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > drain_limit:
             raise too_large
         chunks: list[bytes] = []
         size = 0
@@ -76,11 +79,14 @@ class ApiApp:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > limit:
+            if size <= limit:
+                chunks.append(chunk)
+            elif size > drain_limit:
                 raise too_large
-            chunks.append(chunk)
             if not message.get("more_body"):
                 break
+        if size > limit:
+            raise too_large
         return b"".join(chunks)
 
     async def _dispatch(self, req: Request) -> Reply:
