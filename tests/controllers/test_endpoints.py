@@ -94,8 +94,13 @@ async def test_endpoints_follow_pods(platform: Any) -> None:
         return [a["ip"] for s in subsets for a in s.get("addresses") or []]
 
     await eventually(lambda: ready_ips() == ["127.0.0.2", "127.0.0.3"])
+    # A terminating pod leaves the ready addresses at once, while its process still stops.
+    fake.graceful_pods = True  # as the API server does for a pod bound to a node
+    await fake.delete(kinds.PODS, "b", namespace="ns")
+    assert fake.objects(kinds.PODS)[1]["metadata"]["deletionTimestamp"]
+    await eventually(lambda: ready_ips() == ["127.0.0.2"])
     await fake.delete(kinds.PODS, "a", namespace="ns")
-    await eventually(lambda: ready_ips() == ["127.0.0.3"])
+    await eventually(lambda: ready_ips() == [])
     await fake.delete(kinds.SERVICES, "web", namespace="ns")
     await eventually(lambda: fake.objects(kinds.ENDPOINTS) == [])
 

@@ -72,7 +72,8 @@ def desired_subsets(service: Object, selected: list[Object]) -> list[Object]:
         if pod_spec.get("hostname") and pod_spec.get("subdomain") == objects.name_of(service):
             address["hostname"] = pod_spec["hostname"]
         group = groups.setdefault(tuple(ports), {"addresses": [], "notReadyAddresses": []})
-        ready = publish_not_ready or pods.is_ready(pod)
+        # A terminating pod takes no new traffic, even before its process has stopped.
+        ready = publish_not_ready or (pods.is_ready(pod) and not objects.is_deleting(pod))
         group["addresses" if ready else "notReadyAddresses"].append(address)
     subsets: list[Object] = []
     for ports_key, group in sorted(groups.items()):

@@ -42,7 +42,7 @@ def test_namespace_with_zero_fields_as_kubectl_sends_it() -> None:
     assert decoding.decode(body("v1", "Namespace", raw)) == {
         "apiVersion": "v1",
         "kind": "Namespace",
-        "metadata": {"name": "team", "creationTimestamp": None},
+        "metadata": {"name": "team"},
         "spec": {},
         "status": {},
     }
@@ -80,7 +80,7 @@ def test_pod_spec_special_types_pointers_and_inline() -> None:
     assert decoding.decode(body("v1", "Pod", pod)) == {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": "p", "creationTimestamp": None, "labels": {"app": "web"}},
+        "metadata": {"name": "p", "labels": {"app": "web"}},
         "spec": {
             "volumes": [{"name": "cfg", "configMap": {"name": "settings", "defaultMode": 0o644}}],
             "containers": [
@@ -128,7 +128,7 @@ def test_secret_bytes_are_base64_and_empty_values_kept() -> None:
     assert decoding.decode(body("v1", "Secret", raw)) == {
         "apiVersion": "v1",
         "kind": "Secret",
-        "metadata": {"name": "s", "creationTimestamp": None},
+        "metadata": {"name": "s"},
         "immutable": True,
         "data": {"bin": "AP8K", "empty": "", "novalue": ""},
         "type": "example.com/custom",
@@ -145,11 +145,11 @@ def test_deployment_int_or_string_and_pointer_zero() -> None:
     assert decoding.decode(body("apps/v1", "Deployment", raw)) == {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "d", "creationTimestamp": None},
+        "metadata": {"name": "d"},
         "spec": {
             "replicas": 0,
             "selector": None,  # *LabelSelector without omitempty: null
-            "template": {"metadata": {"creationTimestamp": None}, "spec": {"containers": None}},
+            "template": {"metadata": {}, "spec": {"containers": None}},
             "strategy": {
                 "type": "RollingUpdate",
                 "rollingUpdate": {"maxUnavailable": 0, "maxSurge": "25%"},
@@ -165,7 +165,7 @@ def test_lease_micro_time() -> None:
     assert decoding.decode(body("coordination.k8s.io/v1", "Lease", raw)) == {
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",
-        "metadata": {"name": "l", "namespace": "kube-system", "creationTimestamp": None},
+        "metadata": {"name": "l", "namespace": "kube-system"},
         "spec": {
             "holderIdentity": "holder",
             "leaseDurationSeconds": 15,
@@ -178,7 +178,7 @@ def test_role_without_rules_is_null_and_rule_lists() -> None:
     assert decoding.decode(body("rbac.authorization.k8s.io/v1", "Role", f(1, meta("r")))) == {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "Role",
-        "metadata": {"name": "r", "creationTimestamp": None},
+        "metadata": {"name": "r"},
         "rules": None,
     }
     rule = msg(f(1, "get"), f(2, ""), f(3, "pods"))
@@ -219,7 +219,7 @@ def test_unknown_fields_are_skipped() -> None:
     assert decoding.decode(body("v1", "ConfigMap", raw)) == {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": "x", "creationTimestamp": None},
+        "metadata": {"name": "x"},
         "data": {"k": "v"},
     }
 
@@ -270,7 +270,7 @@ def test_content_encoding_is_refused() -> None:
 def test_message_zero_value() -> None:
     zero: dict[str, Any] = decoding.message("core.Service", b"")
     assert zero == {
-        "metadata": {"creationTimestamp": None},
+        "metadata": {},
         "spec": {},
         "status": {"loadBalancer": {}},
     }

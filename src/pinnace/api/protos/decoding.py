@@ -7,7 +7,7 @@ the typeMeta's (apiVersion, kind) in `pinnace.api.protos.KINDS`. The field
 tables (`fields.py` describes them) drive a walk over `kits.protowire` records;
 the result follows Go's encoding/json of the same struct, as kube-apiserver
 would store it after decoding: zero non-pointer structs written (`status: {}`,
-`creationTimestamp: null`), zero omitempty scalars left out, `[]byte` as base64.
+zero times left out, as 1.33+ does), zero omitempty scalars left out, `[]byte` as base64.
 
 Field numbers without a table entry are skipped, as kube-apiserver's protobuf
 decoder does (strict field validation applies to JSON and YAML only).
@@ -103,7 +103,10 @@ def _json(table: fields.Message, values: dict[int, Any]) -> dict[str, Any]:
             elif "!" in flags:
                 out[json_name] = value if present else None
         elif fields.is_message(type_) or type_ in fields.SPECIALS:
-            out[json_name] = value if present else _zero(type_)
+            value = value if present else _zero(type_)
+            if value is None and type_ in ("time", "microtime"):
+                continue  # a zero time is left out, as kube-apiserver 1.33+ writes it (omitzero)
+            out[json_name] = value
         else:
             if not present:
                 value = _zero(type_)
