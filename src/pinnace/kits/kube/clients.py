@@ -27,9 +27,6 @@ from urllib.parse import quote, urlencode
 import aiohttp
 import orjson
 import yarl
-from kubernetes_asyncio import config as k8s_config
-from kubernetes_asyncio.client import configuration as k8s_configuration
-from kubernetes_asyncio.client import rest as k8s_rest
 
 from pinnace.kits.kube import errors
 from pinnace.kits.kube.objects import Object, name_of, namespace_of
@@ -201,23 +198,105 @@ def _failure(http_code: int, body: bytes) -> errors.ApiError:
     return errors.from_status(status, http_code)
 
 
+class _Connection(Protocol):
+    """Where requests go and how they are authenticated."""
+
+    host: str
+
+    def session(self) -> aiohttp.ClientSession: ...
+
+    async def auth_headers(self) -> dict[str, str]: ...
+
+    def request_options(self) -> dict[str, Any]: ...
+
+    async def close(self) -> None: ...
+
+
+class _PlainConnection:
+    """A URL and an optional bearer token over one aiohttp session (the embedded platform).
+
+    Needs nothing from kubernetes_asyncio, whose import (all its generated
+    models) would cost the platform half a second of start-up and ~35 MB.
+    """
+
+    def __init__(self, url: str, token: str | None) -> None:
+        self.host = url
+        self._token = token
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            # Watches each hold a connection for their lifetime: no pool limit.
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        return self._session
+
+    async def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._token}"} if self._token else {}
+
+    def request_options(self) -> dict[str, Any]:
+        return {}
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+class _KubeconfigConnection:
+    """kubernetes_asyncio's loaded configuration: TLS, proxies, exec plugins, token refresh."""
+
+    def __init__(self, configuration: Any) -> None:
+        self._config = configuration
+        self.host = str(configuration.host)
+        self._rest: Any = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._rest is None:
+            from kubernetes_asyncio.client import rest as k8s_rest
+
+            # Watches each hold a connection for their lifetime: no pool limit.
+            self._rest = k8s_rest.RESTClientObject(self._config, maxsize=0)
+        session: aiohttp.ClientSession = self._rest.pool_manager
+        return session
+
+    async def auth_headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for setting in (await self._config.auth_settings()).values():
+            if setting.get("in") == "header" and setting.get("value"):
+                headers[setting["key"]] = setting["value"]
+        return headers
+
+    def request_options(self) -> dict[str, Any]:
+        self.session()
+        options: dict[str, Any] = {}
+        if self._rest.proxy:
+            options["proxy"] = self._rest.proxy
+        if self._rest.server_hostname:
+            options["server_hostname"] = self._rest.server_hostname
+        return options
+
+    async def close(self) -> None:
+        if self._rest is not None:
+            await self._rest.close()
+            self._rest = None
+
+
 class Client:
     """`KubeApi` over HTTP(S) to a real or embedded API server."""
 
     def __init__(
         self,
-        configuration: Any,
+        connection: _Connection,
         *,
         request_timeout: float = 30.0,
         user_agent: str = "pinnace",
     ) -> None:
-        """`configuration` is a loaded `kubernetes_asyncio.client.Configuration`."""
-        self._config = configuration
-        self._base = str(configuration.host).rstrip("/")
+        """Use the constructors: `from_kubeconfig`, `in_cluster` or `from_url`."""
+        self._connection = connection
+        self._base = connection.host.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._watch_timeout = aiohttp.ClientTimeout(total=None, sock_connect=request_timeout)
         self._user_agent = user_agent
-        self._rest: Any = None
 
     # -- construction ------------------------------------------------------------------------
 
@@ -226,32 +305,32 @@ class Client:
         cls, path: str | None = None, *, context: str | None = None
     ) -> Client:
         """A client for a kubeconfig file (default `$KUBECONFIG` / `~/.kube/config`)."""
+        from kubernetes_asyncio import config as k8s_config
+        from kubernetes_asyncio.client import configuration as k8s_configuration
+
         cfg = k8s_configuration.Configuration()
         await k8s_config.load_kube_config(
             config_file=path, context=context, client_configuration=cfg, persist_config=False
         )
-        return cls(cfg)
+        return cls(_KubeconfigConnection(cfg))
 
     @classmethod
     def in_cluster(cls) -> Client:
         """A client for the pod's service account (inside a real cluster)."""
+        from kubernetes_asyncio import config as k8s_config
+        from kubernetes_asyncio.client import configuration as k8s_configuration
+
         cfg = k8s_configuration.Configuration()
         k8s_config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
-        return cls(cfg)
+        return cls(_KubeconfigConnection(cfg))
 
     @classmethod
     def from_url(cls, url: str, *, token: str | None = None) -> Client:
-        """A client for a plain URL and optional bearer token (tests, the CLI)."""
-        cfg = k8s_configuration.Configuration(host=url)
-        if token:
-            cfg.api_key["BearerToken"] = token
-            cfg.api_key_prefix["BearerToken"] = "Bearer"
-        return cls(cfg)
+        """A client for a plain URL and optional bearer token (the embedded platform, tests)."""
+        return cls(_PlainConnection(url, token))
 
     async def close(self) -> None:
-        if self._rest is not None:
-            await self._rest.close()
-            self._rest = None
+        await self._connection.close()
 
     async def __aenter__(self) -> Client:
         return self
@@ -261,20 +340,11 @@ class Client:
 
     # -- transport ---------------------------------------------------------------------------
 
-    def _session(self) -> aiohttp.ClientSession:
-        if self._rest is None:
-            # Watches each hold a connection for their lifetime: no pool limit.
-            self._rest = k8s_rest.RESTClientObject(self._config, maxsize=0)
-        session: aiohttp.ClientSession = self._rest.pool_manager
-        return session
-
     async def _headers(self, content_type: str | None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": self._user_agent}
         if content_type:
             headers["Content-Type"] = content_type
-        for setting in (await self._config.auth_settings()).values():
-            if setting.get("in") == "header" and setting.get("value"):
-                headers[setting["key"]] = setting["value"]
+        headers.update(await self._connection.auth_headers())
         return headers
 
     async def _open(
@@ -293,12 +363,8 @@ class Client:
         if data is not None and content_type is None:
             content_type = "application/json"
         headers = await self._headers(content_type)
-        session = self._session()
-        kwargs: dict[str, Any] = {}
-        if self._rest.proxy:
-            kwargs["proxy"] = self._rest.proxy
-        if self._rest.server_hostname:
-            kwargs["server_hostname"] = self._rest.server_hostname
+        session = self._connection.session()
+        kwargs = self._connection.request_options()
         try:
             resp = await session.request(
                 method,
