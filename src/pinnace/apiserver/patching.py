@@ -71,27 +71,13 @@ def _json_patch(info: ResourceInfo, current: Object, ops: list[Any]) -> Any:
     try:
         patch = jsonpatch.JsonPatch(ops)
         return patch.apply(copy.deepcopy(current))
-    except jsonpatch.JsonPatchTestFailed as exc:
-        raise errors.Invalid.of(
-            info.kind,
-            name,
-            info.group,
-            [
-                errors.cause(
-                    "", f"the server rejected our request due to an error in our request: {exc}"
-                )
-            ],
-        ) from exc
-    except (jsonpatch.JsonPatchConflict, jsonpointer.JsonPointerException) as exc:
-        raise errors.Invalid.of(
-            info.kind,
-            name,
-            info.group,
-            [
-                errors.cause(
-                    "", f"the server rejected our request due to an error in our request: {exc}"
-                )
-            ],
-        ) from exc
+    except (
+        jsonpatch.JsonPatchTestFailed,
+        jsonpatch.JsonPatchConflict,
+        jsonpointer.JsonPointerException,
+    ) as exc:
+        # kube answers a patch that does not apply (a failed `test` included) with 422.
+        message = f"the server rejected our request due to an error in our request: {exc}"
+        raise errors.Invalid.of(info.kind, name, info.group, [errors.cause("", message)]) from exc
     except (jsonpatch.InvalidJsonPatch, TypeError, KeyError, AttributeError) as exc:
         raise errors.BadRequest(f"invalid json patch: {exc}") from exc
