@@ -13,7 +13,6 @@ Deletion is immediate unless something must happen first:
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Any
 
@@ -22,6 +21,7 @@ from pinnace.apiserver import admission, encoding, errors, fields, reading, regi
 from pinnace.apiserver.messages import Reply, Request
 from pinnace.apiserver.server import ApiServer
 from pinnace.kits import clocks
+from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
 
 FOREGROUND = "foregroundDeletion"
@@ -102,7 +102,7 @@ async def delete_object(
     """Delete or mark `obj`; returns the HTTP code (200 gone, 202 pending) and the object."""
     _check_preconditions(info, obj, options)
     rkey = registry.storage_key(info)
-    new = copy.deepcopy(obj)
+    new = objects.clone(obj)
     meta = new["metadata"]
     finalizers: list[str] = list(meta.get("finalizers") or [])
     policy = options.get("propagationPolicy")

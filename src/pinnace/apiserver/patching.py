@@ -8,7 +8,6 @@ then reports that server-side apply is not available.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import jsonpatch
@@ -17,6 +16,7 @@ import jsonpointer
 from pinnace.api.infos import ResourceInfo
 from pinnace.apiserver import encoding, errors, strategic
 from pinnace.apiserver.messages import Request
+from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
 
 _ACCEPTED = "application/json-patch+json, application/merge-patch+json"
@@ -26,7 +26,7 @@ _ACCEPTED_BUILTIN = _ACCEPTED + ", application/strategic-merge-patch+json"
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386: objects merge recursively, null deletes, anything else replaces."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return objects.clone(patch)
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
@@ -70,7 +70,7 @@ def _json_patch(info: ResourceInfo, current: Object, ops: list[Any]) -> Any:
     name = str(current.get("metadata", {}).get("name", ""))
     try:
         patch = jsonpatch.JsonPatch(ops)
-        return patch.apply(copy.deepcopy(current))
+        return patch.apply(objects.clone(current))
     except (
         jsonpatch.JsonPatchTestFailed,
         jsonpatch.JsonPatchConflict,

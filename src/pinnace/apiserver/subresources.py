@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -23,6 +22,7 @@ from pinnace.api.infos import ResourceInfo
 from pinnace.apiserver import encoding, errors, patching, registry, resolving, writing
 from pinnace.apiserver.messages import Reply, Request
 from pinnace.apiserver.server import ApiServer
+from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
 
 # -- binding -----------------------------------------------------------------
@@ -53,7 +53,7 @@ async def create(server: ApiServer, req: Request, info: ResourceInfo) -> Reply:
         raise errors.Conflict(
             f'Operation cannot be fulfilled on pods/binding "{req.info.name}": pod {req.info.name} is being deleted, cannot be assigned to a host'
         )
-    new = copy.deepcopy(pod)
+    new = objects.clone(pod)
     new["spec"]["nodeName"] = node
     conditions = [
         c
@@ -140,7 +140,7 @@ async def _apply_scale(
         raise errors.Conflict.stale(
             info.resource.group_resource, old["metadata"]["name"], info.group, info.plural
         )
-    new = copy.deepcopy(old)
+    new = objects.clone(old)
     spec_path = _paths(info)[0]
     jsonpath_parse("$" + spec_path).update_or_create(new, replicas)
     main = Request(info=_main_info(req), headers=req.headers, body=b"")

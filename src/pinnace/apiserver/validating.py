@@ -19,13 +19,13 @@ is accepted everywhere (`nulls_ok`) and no defaults exist in their schemas.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pinnace.api import constraints, schemas
 from pinnace.api.infos import ResourceInfo
+from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
 
 Schema = Mapping[str, Any]
@@ -76,7 +76,7 @@ def validate_object(info: ResourceInfo, obj: Object, *, require_name: bool = Tru
     """
     schema = schema_of(info)
     if schema is None:
-        return Validation(copy.deepcopy(obj))
+        return Validation(objects.clone(obj))
     result = validate(obj, schema, nulls_ok=not info.is_custom, apply_defaults=info.is_custom)
     if require_name:
         meta = obj.get("metadata")
@@ -96,7 +96,7 @@ def validate(
 ) -> Validation:
     """Walk `obj` against a root `schema`; `obj` itself is never modified."""
     walker = _Walker(nulls_ok=nulls_ok, apply_defaults=apply_defaults)
-    out = copy.deepcopy(obj)
+    out = objects.clone(obj)
     root = schemas.resolve(schema)
     walker.root(out, root)
     return Validation(out, walker.unknown, walker.causes)
@@ -250,7 +250,7 @@ class _Walker:
             sub = schemas.resolve(sub)
             missing = key not in value or (value[key] is None and not sub.get("nullable"))
             if self.apply_defaults and "default" in sub and missing:
-                value[key] = copy.deepcopy(sub["default"])
+                value[key] = objects.clone(sub["default"])
             if key in value and value[key] is None and not sub.get("nullable"):
                 if not self.nulls_ok and not _untyped(sub):
                     del value[key]  # non-nullable nulls are pruned, as the apiserver does
@@ -293,7 +293,7 @@ class _Walker:
 
     def _passes(self, value: Any, schema: Schema, path: str) -> bool:
         probe = _Walker(nulls_ok=self.nulls_ok, apply_defaults=False)
-        probe._value(copy.deepcopy(value), schema, path)
+        probe._value(objects.clone(value), schema, path)
         return not probe.causes
 
 

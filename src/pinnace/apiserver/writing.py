@@ -10,8 +10,6 @@ so it bumps no resourceVersion and emits no watch event.
 
 from __future__ import annotations
 
-import copy
-
 from pinnace.api.infos import ResourceInfo
 from pinnace.apiserver import (
     admission,
@@ -25,6 +23,7 @@ from pinnace.apiserver import (
 )
 from pinnace.apiserver.messages import Reply, Request
 from pinnace.apiserver.server import ApiServer
+from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
 
 
@@ -144,18 +143,18 @@ async def write_update(
     sub = req.info.subresource
     if sub == "status":
         status = new.get("status")
-        new = copy.deepcopy(old)
+        new = objects.clone(old)
         if status is None:
             new.pop("status", None)
         else:
             new["status"] = status
     elif sub == "finalize":
         finalizers = (new.get("spec") or {}).get("finalizers")
-        new = copy.deepcopy(old)
+        new = objects.clone(old)
         new.setdefault("spec", {})["finalizers"] = finalizers or []
     elif sub is None and info.has_status:
         if "status" in old:
-            new["status"] = copy.deepcopy(old["status"])
+            new["status"] = objects.clone(old["status"])
         else:
             new.pop("status", None)
     elif sub is not None:

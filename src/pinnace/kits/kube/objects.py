@@ -7,10 +7,25 @@ Objects read from a cache are shared and must be treated as read-only
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
+
+import orjson
 
 Object = dict[str, Any]
 """A Kubernetes object as decoded JSON."""
+
+
+J = TypeVar("J")
+
+
+def clone(value: J) -> J:
+    """A deep copy of JSON data (dicts, lists, str, numbers, bool, None).
+
+    About twice as fast as `copy.deepcopy` on API objects, which matters on the
+    API server's write path; anything that is not JSON data raises TypeError.
+    """
+    copied: J = orjson.loads(orjson.dumps(value))
+    return copied
 
 
 class ObjectKey(NamedTuple):
