@@ -328,3 +328,25 @@ async def test_events_without_api_version_are_accepted(running: Running) -> None
         params={"fieldSelector": "involvedObject.name=x,involvedObject.kind=ConfigMap"},
     )
     assert [e["message"] for e in found.json()["items"]] == ["hello"]
+
+
+async def test_statefulset_mounts_may_name_claim_templates(running: Running) -> None:
+    sts = _deployment("db")
+    sts["kind"] = "StatefulSet"
+    sts["spec"]["serviceName"] = "db"
+    sts["spec"]["template"]["spec"]["containers"][0]["volumeMounts"] = [
+        {"name": "data", "mountPath": "/data"}
+    ]
+    sts["spec"]["volumeClaimTemplates"] = [
+        {"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"]}}
+    ]
+    r = await running.http.post("/apis/apps/v1/namespaces/default/statefulsets", json=sts)
+    assert r.status_code == 201, r.text
+    sts["metadata"]["name"] = "db2"
+    sts["spec"]["volumeClaimTemplates"] = []
+    r = await running.http.post("/apis/apps/v1/namespaces/default/statefulsets", json=sts)
+    assert r.status_code == 422
+    assert (
+        r.json()["details"]["causes"][0]["field"]
+        == "spec.template.spec.containers[0].volumeMounts[0].name"
+    )

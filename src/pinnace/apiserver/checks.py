@@ -25,12 +25,13 @@ def _required(field: str) -> errors.Cause:
     return errors.cause(field, "Required value", "FieldValueRequired")
 
 
-def _containers(spec: dict[str, Any], path: str) -> Causes:
+def _containers(spec: dict[str, Any], path: str, claims: frozenset[str] = frozenset()) -> Causes:
+    """Containers of a pod spec; `claims` are volume names a StatefulSet's claim templates add."""
     causes: Causes = []
     containers = spec.get("containers")
     if not containers:
         causes.append(_required(f"{path}.containers"))
-    volumes = {v.get("name") for v in spec.get("volumes") or [] if isinstance(v, dict)}
+    volumes = {v.get("name") for v in spec.get("volumes") or [] if isinstance(v, dict)} | claims
     seen: set[str] = set()
     for key in ("initContainers", "containers"):
         for i, c in enumerate(spec.get(key) or []):
@@ -137,8 +138,13 @@ def _workload(new: Object, old: Object | None) -> Causes:
                 "spec.replicas", f"Invalid value: {replicas}: must be greater than or equal to 0"
             )
         )
+    claims = frozenset(
+        str((claim.get("metadata") or {}).get("name"))
+        for claim in spec.get("volumeClaimTemplates") or []
+        if isinstance(claim, dict)
+    )
     if isinstance(template.get("spec"), dict):
-        causes += _containers(template["spec"], "spec.template.spec")
+        causes += _containers(template["spec"], "spec.template.spec", claims)
     else:
         causes.append(_required("spec.template.spec"))
     if old is not None and (old.get("spec") or {}).get("selector") != selector:
