@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from pinnace.apiserver import storage
 
 
@@ -61,3 +63,18 @@ async def test_change_log_is_bounded_and_reports_what_it_lost(tmp_path: Path) ->
     resumed = again.changes_since(22)
     assert resumed is not None and [c.rv for c in resumed] == [23, 24, 25]
     await again.close()
+
+
+async def test_a_failed_commit_stops_writes_instead_of_losing_them(tmp_path: Path) -> None:
+    store = storage.Store(tmp_path / "s.db")
+    store.open()
+    await store.put("/configmaps", _obj("kept"), None)
+    assert store._db is not None
+    store._db.execute("drop table objects")  # the next commit fails
+    failed = store.put("/configmaps", _obj("lost"), None)
+    with pytest.raises(storage.StoreFailed, match="failed"):
+        await failed
+    assert store.failure is not None
+    with pytest.raises(storage.StoreFailed):
+        store.put("/configmaps", _obj("refused"), None)
+    await store.close()

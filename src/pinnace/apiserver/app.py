@@ -24,6 +24,7 @@ from pinnace.apiserver import (
     reading,
     requests,
     resolving,
+    storage,
     streaming,
     subresources,
     swagger,
@@ -57,6 +58,9 @@ class ApiApp:
             reply = await self._dispatch(Request(info=info, headers=headers, body=body))
         except errors.StatusError as exc:
             reply = Reply(exc.code, exc.status())
+        except storage.StoreFailed as exc:
+            self.server.ready = False
+            reply = Reply(500, errors.InternalError(str(exc)).status())
         except Exception:
             log.exception("internal error serving %s %s", scope["method"], scope["path"])
             reply = Reply(500, errors.InternalError("an internal error occurred").status())

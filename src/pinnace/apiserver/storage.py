@@ -49,6 +49,10 @@ create table if not exists changes (
 """
 
 
+class StoreFailed(Exception):
+    """A commit to SQLite failed; the store takes no more writes."""
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """One committed write: the new object (the final one for DELETED) and the one before."""
@@ -79,6 +83,8 @@ class Store:
         self._listeners: list[Callable[[list[Change]], None]] = []
         self._commits = 0
         self._drained: asyncio.Future[None] | None = None
+        self.failure: BaseException | None = None
+        """Set when a commit failed: memory is then ahead of the disk and writes stop."""
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -154,6 +160,10 @@ class Store:
     def _write(
         self, type_: EventType, rkey: ResourceKey, obj: Object, old: Object | None
     ) -> asyncio.Future[None]:
+        if self.failure is not None:
+            raise StoreFailed(
+                f"the store stopped taking writes after a failed commit: {self.failure}"
+            )
         self._rv += 1
         meta = obj["metadata"]
         meta["resourceVersion"] = str(self._rv)
@@ -225,11 +235,18 @@ class Store:
     ) -> None:
         error = task.exception()
         if error is not None:
-            # The memory state is ahead of the disk now; nothing sane can continue.
-            log.critical("store commit failed, stopping writes: %s", error)
-            for _, fut in batch:
+            # Memory is ahead of the disk now: refuse further writes rather than lose them.
+            log.critical("store commit failed, refusing writes from now on: %s", error)
+            self.failure = error
+            self._flushing = False
+            for change, fut in batch + self._pending:
                 if not fut.done():
-                    fut.set_exception(error)
+                    fut.set_exception(
+                        StoreFailed(f"commit of resourceVersion {change.rv} failed: {error}")
+                    )
+            self._pending = []
+            if self._drained is not None and not self._drained.done():
+                self._drained.set_result(None)
             return
         changes = [c for c, _ in batch]
         self.committed_rv = changes[-1].rv
