@@ -79,7 +79,8 @@ class Platform:
 
     def _ready(self) -> bool:
         watcher = self._gateway.watcher if self._gateway is not None else None
-        return self.ready and (watcher is None or watcher.synced)
+        api_ready = self._api is not None and self._api.ready
+        return self.ready and api_ready and (watcher is None or watcher.synced)
 
     def _lock(self) -> None:
         data = self.options.data_dir
