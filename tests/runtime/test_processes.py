@@ -136,7 +136,10 @@ async def test_adopt_refuses_a_reused_pid(tmp_path: Path) -> None:
 async def test_kill_leftovers_kills_the_whole_group(tmp_path: Path) -> None:
     code = "import subprocess,time; subprocess.Popen(['sleep','60']); time.sleep(60)"
     proc = processes.spawn(launch(tmp_path, code))
-    await asyncio.sleep(0.3)
+    for _ in range(200):  # until the child has started its grandchild (slow on a busy machine)
+        if len(processes.group_members(proc.identity)) == 2:
+            break
+        await asyncio.sleep(0.05)
     assert processes.kill_leftovers(proc.identity) == 2
     assert await proc.wait() == 137
     assert processes.group_members(proc.identity) == []

@@ -14,6 +14,7 @@ only the parent can reap it.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
@@ -63,6 +64,15 @@ class Launch:
 
 
 _detached: list[subprocess.Popen[bytes]] = []
+"""Processes left running by `Process.close`: a later agent adopts (and may end) them."""
+
+
+@atexit.register
+def _reap_detached() -> None:
+    # Collect the exit status of detached processes that have ended meanwhile, so that
+    # neither zombies nor "still running" warnings outlive the agent's own process.
+    for popen in _detached:
+        popen.poll()
 
 
 def exit_code(returncode: int) -> int:
