@@ -62,7 +62,7 @@ def up(
     )
     try:
         _run(platform.run(options, on_ready=announce))
-    except platform.AlreadyRunning as exc:
+    except platform.CannotStart as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from exc
 

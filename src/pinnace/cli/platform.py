@@ -16,6 +16,7 @@ import fcntl
 import ipaddress
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -58,7 +59,11 @@ class _Server(uvicorn.Server):
         yield
 
 
-class AlreadyRunning(Exception):
+class CannotStart(Exception):
+    """The platform could not start; the message says why."""
+
+
+class AlreadyRunning(CannotStart):
     """Another platform holds the data dir's lock."""
 
 
@@ -124,11 +129,11 @@ class Platform:
             **uvicorn_options,  # type: ignore[arg-type]
         )
         self._server = _Server(config)
-        self._serving = asyncio.create_task(self._server.serve())
+        self._serving = asyncio.create_task(self._server.serve(sockets=[_listen(options)]))
         while not self._server.started:
             if self._serving.done():
                 self._serving.result()
-                raise RuntimeError("the gateway stopped while starting")
+                raise CannotStart("the gateway stopped while starting")
             await asyncio.sleep(0.005)
         await install_crds(self._client)
         await self._gateway.start()
@@ -163,6 +168,22 @@ class Platform:
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
+
+
+def _listen(options: Options) -> socket.socket:
+    """The gateway's listening socket, bound here so that a taken port is a clear error."""
+    sock = socket.socket(socket.AF_INET6 if ":" in options.host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((options.host, options.port))
+    except OSError as exc:
+        sock.close()
+        raise CannotStart(
+            f"cannot listen on {options.host}:{options.port} ({exc.strerror}); "
+            "pass another --port"
+        ) from exc
+    sock.listen(2048)
+    return sock
 
 
 async def install_crds(client: clients.KubeApi) -> None:
