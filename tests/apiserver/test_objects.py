@@ -350,3 +350,18 @@ async def test_statefulset_mounts_may_name_claim_templates(running: Running) -> 
         r.json()["details"]["causes"][0]["field"]
         == "spec.template.spec.containers[0].volumeMounts[0].name"
     )
+
+
+async def test_table_rows_carry_whole_objects_when_asked(running: Running) -> None:
+    await running.http.post(CM, json=_cm("whole", a="1"))
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    table = (
+        await running.http.get(CM, params={"includeObject": "Object"}, headers={"accept": accept})
+    ).json()
+    assert table["rows"][0]["object"]["data"] == {"a": "1"}
+    table = (await running.http.get(CM, headers={"accept": accept})).json()
+    assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+    bad = await running.http.get(
+        CM, params={"includeObject": "Everything"}, headers={"accept": accept}
+    )
+    assert bad.status_code == 400

@@ -43,6 +43,14 @@ def matcher(info: ResourceInfo, req: Request) -> Any:
     return matches
 
 
+def include_object(req: Request) -> str:
+    """`includeObject` of a Table request: kubectl asks for whole objects to sort them."""
+    value = req.query.get("includeObject", "Metadata")
+    if value not in ("None", "Metadata", "Object"):
+        raise errors.BadRequest(f'includeObject: Unsupported value: "{value}"')
+    return value
+
+
 async def get(server: ApiServer, req: Request) -> Reply:
     info = resolving.resource(server, req)
     sub = req.info.subresource
@@ -51,7 +59,11 @@ async def get(server: ApiServer, req: Request) -> Reply:
     obj = resolving.present(info, resolving.existing(server, req, info))
     if encoding.wants_table(req.headers.get("accept")):
         table = tables.table(
-            info, [obj], now=server.clock.now(), resource_version=obj["metadata"]["resourceVersion"]
+            info,
+            [obj],
+            now=server.clock.now(),
+            resource_version=obj["metadata"]["resourceVersion"],
+            include_object=include_object(req),
         )
         return Reply(200, table)
     return Reply(200, obj)
@@ -104,6 +116,7 @@ async def list_(server: ApiServer, req: Request) -> Reply:
             now=server.clock.now(),
             resource_version=list_meta["resourceVersion"],
             continue_token=list_meta.get("continue", ""),
+            include_object=include_object(req),
         )
         return Reply(200, table)
     return Reply(

@@ -42,7 +42,10 @@ async def watch(server: ApiServer, req: Request) -> Reply:
     rkey = registry.storage_key(info)
     timeout = _float(req.query.get("timeoutSeconds"), "timeoutSeconds")
     bookmarks = req.info.flag("allowWatchBookmarks")
-    as_table = encoding.wants_table(req.headers.get("accept"))
+    # None: plain objects; otherwise one-row Tables carrying this much of each object.
+    table_of = (
+        reading.include_object(req) if encoding.wants_table(req.headers.get("accept")) else None
+    )
     rv_param = req.query.get("resourceVersion", "")
     send_initial = req.info.flag("sendInitialEvents")
     watcher = watching.Watcher(rkey, req.info.namespace, matches, after_rv=0)
@@ -73,7 +76,7 @@ async def watch(server: ApiServer, req: Request) -> Reply:
         initial,
         timeout=timeout,
         bookmarks=bookmarks,
-        as_table=as_table,
+        table_of=table_of,
         initial_end=send_initial and bookmarks,
     )
     return Reply(200, stream=stream)
@@ -91,20 +94,21 @@ async def _events(
     *,
     timeout: float | None,
     bookmarks: bool,
-    as_table: bool,
+    table_of: str | None,
     initial_end: bool,
 ) -> AsyncIterator[bytes]:
     first_table = [True]
 
     def encode(kind: str, obj: Object) -> bytes:
         obj = resolving.present(info, obj)
-        if as_table:
+        if table_of is not None:
             obj = tables.table(
                 info,
                 [obj],
                 now=server.clock.now(),
                 resource_version=obj["metadata"]["resourceVersion"],
                 headers=first_table[0],
+                include_object=table_of,
             )
             first_table[0] = False
         return orjson.dumps({"type": kind, "object": obj}) + b"\n"
