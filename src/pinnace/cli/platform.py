@@ -179,8 +179,7 @@ def _listen(options: Options) -> socket.socket:
     except OSError as exc:
         sock.close()
         raise CannotStart(
-            f"cannot listen on {options.host}:{options.port} ({exc.strerror}); "
-            "pass another --port"
+            f"cannot listen on {options.host}:{options.port} ({exc.strerror}); pass another --port"
         ) from exc
     sock.listen(2048)
     return sock
