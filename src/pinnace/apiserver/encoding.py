@@ -89,7 +89,3 @@ def wants_table(accept: str | None) -> bool:
         if media_type(part) in ("application/json", "*/*", "application/*"):
             return False
     return False
-
-
-def wants_partial_metadata(accept: str | None) -> bool:
-    return bool(accept) and "as=PartialObjectMetadata" in (accept or "")

@@ -85,27 +85,11 @@ class Registry:
     def lookup(self, group: str, version: str, plural: str) -> ResourceInfo | None:
         return self._index.get((group, version, plural))
 
-    def by_kind(self, api_version: str, kind: str) -> ResourceInfo | None:
-        group, _, version = api_version.rpartition("/")
-        for info in self._index.values():
-            if (info.group, info.version, info.kind) == (group, version, kind):
-                return info
-        return None
-
     def resources(self, group: str, version: str) -> list[ResourceInfo]:
         return [i for (g, v, _), i in self._index.items() if (g, v) == (group, version)]
 
     def all(self) -> Iterable[ResourceInfo]:
         return self._index.values()
-
-    def storage_kinds(self) -> list[ResourceInfo]:
-        """One ResourceInfo per stored kind (its storage version)."""
-        seen: dict[str, ResourceInfo] = {}
-        for info in self._index.values():
-            key = storage_key(info)
-            if key not in seen or info.storage:
-                seen[key] = info
-        return list(seen.values())
 
     def groups(self) -> list[GroupVersions]:
         """Served groups in discovery order, versions most preferred first."""
@@ -130,6 +114,3 @@ class Registry:
     def unregister_crd(self, name: str) -> None:
         if self._custom.pop(name, None) is not None:
             self._rebuild()
-
-    def crd_owner(self, info: ResourceInfo) -> str | None:
-        return info.crd_name

@@ -7,7 +7,9 @@ thread commits batches (group commit: every write queued while a commit is in
 flight goes into the next one), in WAL mode with `synchronous=FULL`, so an
 accepted write survives `kill -9` and power loss. Committed changes go to the
 bounded change log (`changes` table + an in-memory tail) that watches resume
-from, then to `publish`, the watch fan-out (`watching.Hub`).
+from, then to the `subscribe`d listeners: the watch fan-out (`watching.Hub`).
+After a failed commit the store refuses writes (`StoreFailed`) rather than let
+memory run ahead of the disk.
 
 Readers may see a write a few milliseconds before it is durable; batches
 commit in order, so anything written after seeing it is committed with or
@@ -21,10 +23,10 @@ import collections
 import concurrent.futures
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 import orjson
 
@@ -137,12 +139,6 @@ class Store:
             items = by_ns.get(namespace, {})
             return [items[n] for n in sorted(items)]
         return [by_ns[ns][n] for ns in sorted(by_ns) for n in sorted(by_ns[ns])]
-
-    def count(self, rkey: ResourceKey, namespace: str) -> int:
-        return len(self._objects.get(rkey, {}).get(namespace, {}))
-
-    def kinds(self) -> Iterator[ResourceKey]:
-        return iter(list(self._objects))
 
     # -- writes ------------------------------------------------------------
 
@@ -268,7 +264,3 @@ class Store:
         if rv < self.compacted_rv:
             return None
         return [c for c in self.history if c.rv > rv]
-
-
-def decode(data: bytes) -> Any:
-    return orjson.loads(data)

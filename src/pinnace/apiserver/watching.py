@@ -102,7 +102,3 @@ class Hub:
             if event is not None:
                 events.append(event)
         return events
-
-    @property
-    def watcher_count(self) -> int:
-        return sum(len(w) for w in self._watchers.values())
