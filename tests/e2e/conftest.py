@@ -8,6 +8,7 @@ object names so they do not see each other.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import itertools
 import os
 import re
@@ -26,6 +27,14 @@ import pytest
 import yaml
 
 PINNACE = [sys.executable, "-m", "pinnace.cli.main"]
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_the_tests() -> None:
+    """In the child: SIGTERM when the test process dies, so an aborted run leaks no platform."""
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 _serial = itertools.count()
 
 
@@ -63,6 +72,7 @@ class Platform:
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_die_with_the_tests,
         )
         out.close()  # the child holds its own copy
         platform = cls(data_dir, port, proc, log)
