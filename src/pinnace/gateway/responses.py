@@ -15,6 +15,8 @@ from typing import Any
 
 import orjson
 
+from pinnace.kits.kube import errors as kube_errors
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -42,17 +44,7 @@ def error_body(error: str, message: str, **details: str) -> bytes:
 
 def status_body(code: int, reason: str, message: str) -> bytes:
     """A Kubernetes `Status` failure, worded as kube-apiserver words it."""
-    return orjson.dumps(
-        {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": message,
-            "reason": reason,
-            "code": code,
-        }
-    )
+    return orjson.dumps(kube_errors.failure(code, reason, message))
 
 
 async def send(

@@ -24,6 +24,7 @@ import orjson
 import uvicorn
 
 from pinnace.kits import clocks
+from pinnace.kits.kube import errors
 from pinnace.runtime import agents, logs
 
 Scope = MutableMapping[str, Any]
@@ -147,17 +148,7 @@ async def _disconnected(receive: Receive) -> None:
 
 
 async def _status(send: Send, code: int, reason: str, message: str) -> None:
-    body = orjson.dumps(
-        {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": message,
-            "reason": reason,
-            "code": code,
-        }
-    )
+    body = orjson.dumps(errors.failure(code, reason, message))
     await send(
         {
             "type": "http.response.start",

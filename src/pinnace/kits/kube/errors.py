@@ -13,12 +13,29 @@
     └── ServerError          5xx
     TransportError           the server could not be reached at all
 
-`from_status` maps a Status body (HTTP answer or watch ERROR event) onto the tree.
+`from_status` maps a Status body (HTTP answer or watch ERROR event) onto the tree;
+`failure` builds one, for every component that answers in the Kubernetes way.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+
+def failure(code: int, reason: str, message: str, **details: Any) -> dict[str, Any]:
+    """A `Status` failure body, as kube-apiserver writes it (`details` only when given)."""
+    body: dict[str, Any] = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        body["details"] = details
+    return body
 
 
 class TransportError(Exception):

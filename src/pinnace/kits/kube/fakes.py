@@ -55,17 +55,7 @@ _Key = tuple[str, str, str]  # (group_resource, namespace, name)
 
 
 def _status(code: int, reason: str, message: str, **details: Any) -> errors.ApiError:
-    body = {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": message,
-        "reason": reason,
-        "code": code,
-        "details": details,
-    }
-    return errors.from_status(body)
+    return errors.from_status(errors.failure(code, reason, message, **details))
 
 
 def field_value(obj: Object, path: str) -> str:
