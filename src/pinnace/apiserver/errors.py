@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pinnace.kits.kube import errors as kube_errors
+
 Cause = dict[str, str]
 
 
@@ -35,18 +37,7 @@ class StatusError(Exception):
         self.details = details
 
     def status(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        }
-        if self.details:
-            body["details"] = self.details
-        return body
+        return kube_errors.failure(self.code, self.reason, self.message, **(self.details or {}))
 
 
 def _details(name: str, group: str, kind: str) -> dict[str, Any]:
