@@ -64,8 +64,9 @@ def test_args_replace_the_cmd_and_command_replaces_the_entrypoint() -> None:
 def test_an_image_without_entrypoint_needs_a_command() -> None:
     envs = images.Environments()
     assert envs.argv("busybox", ["sh"], ["-c", "true"]) == ["sh", "-c", "true"]
+    assert envs.argv("python:3.11", [], ["python3", "-V"]) == ["python3", "-V"]
     with pytest.raises(images.NoEntrypoint, match="'busybox' has no entrypoint"):
-        envs.argv("busybox", [], ["-c", "true"])
+        envs.argv("busybox", [], [])
     assert "HOME" not in envs.environ("busybox", "/usr/bin")
 
 

@@ -133,18 +133,21 @@ class Environments:
         """The process argv before `$(VAR)` expansion, as the kubelet combines them.
 
         `command` replaces the image's entrypoint and CMD; `args` alone replace
-        the CMD. Raises `NoEntrypoint` when there is nothing to run.
+        the CMD (so for an image the table does not know, `args` are the whole
+        argv, as for `kubectl run --image=python -- python3 -c ...`). Raises
+        `NoEntrypoint` when there is nothing to run.
         """
         if command:
             return [*command, *args]
-        row = self.image_for(image)
-        if row is None or not row.entrypoint:
+        row = self.image_for(image) or Image(image)  # unknown: no ENTRYPOINT, no CMD
+        argv = [*row.entrypoint, *(args or row.cmd)]
+        if not argv:
             raise NoEntrypoint(
                 f"no command specified and image {image!r} has no entrypoint in pinnace's image"
                 " table: give the container a command, or use an image the table knows"
                 " (docs/design/notebooks.md)"
             )
-        return [*row.entrypoint, *(args or row.cmd)]
+        return argv
 
     def image_id(self, image: str) -> str:
         """A stable id for status.imageID: the environment's path, hashed."""
