@@ -142,12 +142,15 @@ def notebook() -> S:
                             "message": STRING,
                             "lastProbeTime": DATE_TIME,
                             "lastTransitionTime": DATE_TIME,
+                            "observedGeneration": INT64,
                         },
                         ["type", "status"],
                     )
                 ),
                 "readyReplicas": INT32,
                 "containerState": CONTAINER_STATE,
+                # pinnace's controllers stamp the generation they acted on (upstream has none).
+                "observedGeneration": INT64,
             }
         ),
     )
