@@ -25,9 +25,9 @@ from typing import Any
 import orjson
 
 from pinnace.api import kinds
-from pinnace.controllers import conditions, expecting, pods, reconciling, recording
+from pinnace.controllers import conditions, expecting, pods, reconciling
 from pinnace.kits import clocks, selectors
-from pinnace.kits.kube import clients, errors, informers, objects
+from pinnace.kits.kube import clients, errors, informers, objects, recording
 from pinnace.kits.kube.objects import Object, ObjectKey
 
 HASH_LABEL = "pod-template-hash"

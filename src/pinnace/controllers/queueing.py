@@ -8,7 +8,9 @@ again when `done` is called, so the latest state is always reconciled
 (client-go's workqueue contract; Kopf keeps one queue per object for the same
 reason). Failures come back through `add_rate_limited`: per-key exponential
 backoff, reset by `forget` after a success. `add_after` schedules a requeue
-(`Result(requeue_after=...)`); the earliest pending deadline wins.
+(`Result(requeue_after=...)`); the earliest pending deadline wins. The queue
+reports adds, retries, depth and time waited to a `QueueMetrics`
+(`metrics.ControllerMetrics`: client-go's `workqueue_*` series).
 """
 
 from __future__ import annotations
@@ -16,11 +18,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pinnace.kits import clocks
 
 K = TypeVar("K")
+
+
+class QueueMetrics(Protocol):
+    def added(self) -> None: ...
+
+    def retried(self) -> None: ...
+
+    def depth(self, items: int) -> None: ...
+
+    def waited(self, seconds: float) -> None: ...
+
+
+class _NoMetrics:
+    def added(self) -> None:
+        pass
+
+    def retried(self) -> None:
+        pass
+
+    def depth(self, items: int) -> None:
+        pass
+
+    def waited(self, seconds: float) -> None:
+        pass
 
 
 class ShutDown(Exception):
@@ -34,8 +60,11 @@ class WorkQueue(Generic[K]):
         clock: clocks.Clock = clocks.SYSTEM,
         base_delay: float = 0.005,
         max_delay: float = 300.0,
+        metrics: QueueMetrics | None = None,
     ) -> None:
         self._clock = clock
+        self._metrics: QueueMetrics = metrics or _NoMetrics()
+        self._since: dict[K, float] = {}
         self._base = base_delay
         self._max = max_delay
         self._queue: deque[K] = deque()
@@ -65,6 +94,9 @@ class WorkQueue(Generic[K]):
             return
         self._queued.add(key)
         self._queue.append(key)
+        self._since[key] = self._clock.monotonic()
+        self._metrics.added()
+        self._metrics.depth(len(self._queue))
         self._wakeup.set()
 
     def add_after(self, key: K, delay: float) -> None:
@@ -92,6 +124,7 @@ class WorkQueue(Generic[K]):
         """Requeue after a failure with per-key exponential backoff; returns the delay."""
         n = self._failures.get(key, 0)
         self._failures[key] = n + 1
+        self._metrics.retried()
         delay = min(self._max, self._base * 2.0**n)
         self.add_after(key, delay)
         return delay
@@ -112,6 +145,10 @@ class WorkQueue(Generic[K]):
             await self._wakeup.wait()
         key = self._queue.popleft()
         self._queued.discard(key)
+        self._metrics.depth(len(self._queue))
+        self._metrics.waited(
+            self._clock.monotonic() - self._since.pop(key, self._clock.monotonic())
+        )
         self._processing.add(key)
         return key
 

@@ -19,9 +19,9 @@ import asyncio
 import copy
 
 from pinnace.api import kinds
-from pinnace.controllers import deployments, pods, reconciling, recording
+from pinnace.controllers import deployments, pods, reconciling
 from pinnace.kits import clocks
-from pinnace.kits.kube import clients, errors, informers, objects
+from pinnace.kits.kube import clients, errors, informers, objects, recording
 from pinnace.kits.kube.objects import Object, ObjectKey
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
