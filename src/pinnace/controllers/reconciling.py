@@ -43,9 +43,13 @@ class TerminalError(Exception):
 
     `reason` (CamelCase) and the message become the `condition` (default
     `Ready`) of the primary object, status False, and a Warning Event.
+    `condition=None`: the reconciler wrote its own status (a built-in kind
+    with upstream conditions); only the Event is posted.
     """
 
-    def __init__(self, message: str, *, reason: str = "ReconcileError", condition: str = "Ready"):
+    def __init__(
+        self, message: str, *, reason: str = "ReconcileError", condition: str | None = "Ready"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason

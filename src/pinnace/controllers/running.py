@@ -204,17 +204,18 @@ class Controller:
         if primary is None or obj is None or self._client is None:
             self.queue.forget(key)
             return
-        status = statuses.condition(
-            obj,
-            obj.get("status") or {},
-            exc.condition,
-            conditions.Status.FALSE,
-            reason=exc.reason,
-            message=exc.message,
-            clock=self._clock,
-        )
         try:
-            await statuses.write(self._client, primary.resource_type, obj, status)
+            if exc.condition is not None:
+                status = statuses.condition(
+                    obj,
+                    obj.get("status") or {},
+                    exc.condition,
+                    conditions.Status.FALSE,
+                    reason=exc.reason,
+                    message=exc.message,
+                    clock=self._clock,
+                )
+                await statuses.write(self._client, primary.resource_type, obj, status)
         except (errors.ApiError, errors.TransportError) as write_error:
             # a stale cache (409) or a passing failure: try the whole reconcile again
             delay = self.queue.add_rate_limited(key)
