@@ -7,14 +7,14 @@ A wait is a `requeue_after` on that clock, so nothing here sleeps.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from helpers import eventually
 
 from pinnace.api import kinds
-from pinnace.controllers import builtin, conditions, manager
+from pinnace.controllers import builtin, conditions, manager, running
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, objects
 from pinnace.kits.kube.objects import Object
@@ -37,6 +37,35 @@ async def started(real_kube: clients.Client) -> AsyncIterator[Start]:
     yield start
     for mgr in managers:
         await mgr.stop()
+
+
+async def settled(mgr: manager.Manager) -> None:
+    """Every controller is idle: nothing queued or being reconciled (its timers are set)."""
+
+    def idle() -> bool:
+        return all(
+            len(c.queue) == 0 and not c.queue.processing
+            for c in mgr.controllers
+            if isinstance(c, running.Controller)
+        )
+
+    infs = {
+        id(i): i for c in mgr.controllers if isinstance(c, running.Controller) for i in c.informers
+    }
+
+    async def caught_up() -> bool:
+        """Each informer's cache holds what the API holds (no watch event still in flight)."""
+        for inf in infs.values():
+            listed = await mgr.client.list(inf.resource_type)
+            want = {objects.key_of(o): objects.resource_version_of(o) for o in listed.items}
+            have = {
+                k: objects.resource_version_of(o) for k in inf.cached_keys() if (o := inf.get(k))
+            }
+            if want != have:
+                return False
+        return idle()
+
+    await eventually_async(caught_up, 5.0)
 
 
 def template(image: str = "v1") -> Object:
@@ -77,10 +106,8 @@ class Probe:
 
 
 async def eventually_async(check: Callable[[], Any], timeout: float) -> None:
-    import asyncio
-
     async with asyncio.timeout(timeout):
-        while not await check():
+        while not await check():  # noqa: ASYNC110 (polling the API, which has no event to wait on)
             await asyncio.sleep(0.01)
 
 
@@ -110,14 +137,17 @@ async def test_statefulset_min_ready_seconds_counts_available_on_time(
     real_kube: clients.Client, started: Start
 ) -> None:
     clock = clocks.ManualClock()
-    await started(builtin.setup_statefulsets, clock=clock)
+    mgr = await started(builtin.setup_statefulsets, clock=clock)
     probe = Probe(real_kube)
-    await real_kube.create(kinds.STATEFULSETS, workload(replicas=1, minReadySeconds=1, serviceName="web"))
+    await real_kube.create(
+        kinds.STATEFULSETS, workload(replicas=1, minReadySeconds=1, serviceName="web")
+    )
     await eventually_async(lambda: _count(probe, 1), 5)
     (pod,) = await probe.pods()
     await ready(real_kube, pod, clock)
     sts = await probe.until(kinds.STATEFULSETS, lambda o: status(o).get("readyReplicas") == 1)
     assert status(sts)["availableReplicas"] == 0
+    await settled(mgr)
     clock.advance(1.1)
     sts = await probe.until(kinds.STATEFULSETS, lambda o: status(o).get("availableReplicas") == 1)
     assert status(sts)["observedGeneration"] == sts["metadata"]["generation"]
@@ -127,7 +157,7 @@ async def test_deployment_min_ready_seconds_then_available(
     real_kube: clients.Client, started: Start
 ) -> None:
     clock = clocks.ManualClock()
-    await started(builtin.setup_deployments, clock=clock)
+    mgr = await started(builtin.setup_deployments, clock=clock)
     probe = Probe(real_kube)
     await real_kube.create(kinds.DEPLOYMENTS, workload(replicas=1, minReadySeconds=30))
     await eventually_async(lambda: _count(probe, 1), 5)
@@ -137,7 +167,11 @@ async def test_deployment_min_ready_seconds_then_available(
     assert status(dep).get("availableReplicas", 0) == 0
     available = conditions.find(status(dep).get("conditions"), "Available")
     assert available is not None and available["status"] == "False"
+    await settled(mgr)
     clock.advance(29)
+    await settled(mgr)
+    dep = await real_kube.get(kinds.DEPLOYMENTS, "web", namespace="ns")
+    assert status(dep).get("availableReplicas", 0) == 0  # not before minReadySeconds
     clock.advance(1.2)
     dep = await probe.until(kinds.DEPLOYMENTS, lambda o: status(o).get("availableReplicas") == 1)
     available = conditions.find(status(dep).get("conditions"), "Available")
@@ -148,7 +182,7 @@ async def test_deployment_progress_deadline_exceeded(
     real_kube: clients.Client, started: Start
 ) -> None:
     clock = clocks.ManualClock()
-    await started(builtin.setup_deployments, clock=clock)
+    mgr = await started(builtin.setup_deployments, clock=clock)
     probe = Probe(real_kube)
     await real_kube.create(kinds.DEPLOYMENTS, workload(replicas=1, progressDeadlineSeconds=60))
 
@@ -160,8 +194,10 @@ async def test_deployment_progress_deadline_exceeded(
         return check
 
     await probe.until(kinds.DEPLOYMENTS, progressing("ReplicaSetUpdated"))
+    await settled(mgr)
     clock.advance(30)
-    dep = await probe.until(kinds.DEPLOYMENTS, lambda o: True)
+    await settled(mgr)
+    dep = await real_kube.get(kinds.DEPLOYMENTS, "web", namespace="ns")
     assert progressing("ReplicaSetUpdated")(dep)  # not yet
     clock.advance(31)
     dep = await probe.until(kinds.DEPLOYMENTS, progressing("ProgressDeadlineExceeded"))
@@ -199,9 +235,9 @@ async def test_paused_deployment_does_not_roll_until_resumed(
     async def rolled() -> bool:
         pods = await probe.pods()
         for pod in pods:
-            if not objects.labels_of(pod)["pod-template-hash"] in old_hashes:
-                if (pod.get("status") or {}).get("phase") != "Running":
-                    await ready(real_kube, pod, clock)
+            new = objects.labels_of(pod)["pod-template-hash"] not in old_hashes
+            if new and (pod.get("status") or {}).get("phase") != "Running":
+                await ready(real_kube, pod, clock)
         hashes = {objects.labels_of(p)["pod-template-hash"] for p in pods}
         return bool(pods) and not hashes & old_hashes
 
@@ -210,7 +246,3 @@ async def test_paused_deployment_does_not_roll_until_resumed(
 
 async def _count(probe: Probe, n: int) -> bool:
     return len(await probe.pods()) == n
-
-
-def _unused() -> None:  # keep `eventually` import meaningful for linters
-    _ = eventually

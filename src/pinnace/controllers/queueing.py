@@ -83,6 +83,15 @@ class WorkQueue(Generic[K]):
     def processing(self) -> frozenset[K]:
         return frozenset(self._processing)
 
+    @property
+    def scheduled(self) -> frozenset[K]:
+        """Keys waiting on a delay (`add_after`, backoff) to be queued."""
+        return frozenset(self._delayed)
+
+    def idle(self) -> bool:
+        """Nothing queued, being processed or scheduled."""
+        return not self._queue and not self._processing and not self._delayed
+
     def add(self, key: K) -> None:
         """Queue `key` unless it is already waiting; if it is being processed, queue it after."""
         if self._closed:

@@ -34,11 +34,20 @@ def condition(
     message: str,
     clock: clocks.Clock = clocks.SYSTEM,
 ) -> Object:
-    """`status` with condition `type_` set for `obj`'s current generation (a new dict)."""
+    """`status` with condition `type_` set for `obj`'s current generation (a new dict).
+
+    The other conditions, and this one's `lastTransitionTime` when its status did
+    not flip, come from `status["conditions"]` if given, else from `obj`'s status.
+    """
+    current = (
+        status["conditions"]
+        if "conditions" in status
+        else (obj.get("status") or {}).get("conditions")
+    )
     return {
         **status,
         "conditions": conditions.set_condition(
-            status.get("conditions"),
+            current,
             type_,
             str(value),
             reason=reason,
