@@ -75,6 +75,11 @@ class GarbageCollector:
         self._dependents: dict[str, set[str]] = {}
         self._loop: asyncio.Task[None] | None = None
 
+    @property
+    def watched(self) -> frozenset[ResourceType]:
+        """The kinds followed now."""
+        return frozenset(self._watched)
+
     # -- lifecycle (the manager calls these) ------------------------------------------------
 
     async def start(self) -> None:

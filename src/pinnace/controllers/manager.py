@@ -87,6 +87,10 @@ class Manager:
                 inf.start()
         return inf
 
+    def running_informers(self) -> list[informers.Informer]:
+        """The informers in use now."""
+        return list(self._informers.values())
+
     async def release(self, inf: informers.Informer) -> None:
         """One user is done with `inf`; the last one stops and forgets it."""
         for key, known in list(self._informers.items()):
@@ -117,6 +121,7 @@ class Manager:
         watches: Iterable[tuple[informers.Informer, running.Mapper]] = (),
         workers: int = 2,
         component: str | None = None,
+        base_delay: float = 0.005,
     ) -> running.Controller:
         """Build a controller wired to this manager and add it (started now if running).
 
@@ -131,6 +136,7 @@ class Manager:
                 watches=watches,
                 workers=workers,
                 clock=self.clock,
+                base_delay=base_delay,
                 client=self.client,
                 recorder=self.recorder(component or f"{name}-controller"),
                 meter=self.metrics.controller(name),
