@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tests.controllers import helpers
 
 from pinnace.api import kinds
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, recording
 from pinnace.kits.kube.objects import Object
-from tests.controllers import helpers
 
 
 @pytest.fixture
