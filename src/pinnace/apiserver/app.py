@@ -26,7 +26,6 @@ from pinnace.apiserver import (
     resolving,
     storage,
     streaming,
-    subresources,
     swagger,
     writing,
 )
@@ -102,15 +101,8 @@ class ApiApp:
     async def _resource(self, req: Request) -> Reply:
         verb = req.info.verb
         server = self.server
-        if verb == "get":
-            sub = req.info.subresource
-            if sub in ("log", "scale"):
-                resource = resolving.resource(server, req)
-                if sub == "log":
-                    return await subresources.log(server, req, resource)
-                return await subresources.scale_get(server, req, resource)
-            return await reading.get(server, req)
         handlers: dict[str, Callable[[ApiServer, Request], Awaitable[Reply]]] = {
+            "get": reading.get,
             "list": reading.list_,
             "watch": streaming.watch,
             "create": writing.create,
