@@ -109,7 +109,8 @@ class Platform:
         self._lock()
         options = self.options
         self._api = api_server.ApiServer(
-            options.data_dir, settings=api_server.Settings(history=options.watch_history)
+            options.data_dir,
+            settings=api_server.Settings(history=options.watch_history, advertise_url=self.url),
         )
         await self._api.start()
         token = kubeconfigs.admin_token(options.data_dir)
