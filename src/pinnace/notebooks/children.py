@@ -121,7 +121,9 @@ def stateful_set(notebook: Object) -> Object:
         spec["securityContext"] = {"fsGroup": FS_GROUP}
     labels = {**(meta.get("labels") or {}), SET_LABEL: name, NAME_LABEL: name}
     template_meta: Object = {"labels": labels}
-    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if _copied_annotation(k)}
+    annotations = {
+        k: v for k, v in (meta.get("annotations") or {}).items() if _copied_annotation(k)
+    }
     if annotations:
         template_meta["annotations"] = annotations
     return {

@@ -66,9 +66,7 @@ class NotebookController:
             cache=self.virtualservices,
         )
         pod = self._pod(notebook)
-        status = mirroring.status(
-            notebook, sts.object, pod, now=clocks.rfc3339(self.clock.now())
-        )
+        status = mirroring.status(notebook, sts.object, pod, now=clocks.rfc3339(self.clock.now()))
         await statuses.write(self.client, kinds.NOTEBOOKS, notebook, status)
         return reconciling.DONE
 

@@ -67,7 +67,11 @@ class EventReissuer:
             sts = self.statefulsets.get(ObjectKey(namespace, name))
             refs = objects.meta(sts).get("ownerReferences") or [] if sts else []
             owner = next(
-                (r.get("name") for r in refs if r.get("controller") and r.get("kind") == "Notebook"),
+                (
+                    r.get("name")
+                    for r in refs
+                    if r.get("controller") and r.get("kind") == "Notebook"
+                ),
                 None,
             )
         else:
@@ -104,4 +108,3 @@ class EventReissuer:
         )
         self._done[key] = count
         return reconciling.DONE
-

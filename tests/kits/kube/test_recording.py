@@ -102,3 +102,21 @@ async def test_posting_into_a_missing_namespace_does_not_raise(kube: clients.Cli
     ghost = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "g", "namespace": "nope"}}
     await rec.event(ghost, "Started", "hello")
     assert await _events(kube, "nope") == []
+
+
+async def test_two_recorders_on_objects_of_one_name_in_one_second_both_post(
+    kube: clients.Client,
+) -> None:
+    clock = clocks.ManualClock()
+    pod = await _pod(kube)
+    service = await kube.create(
+        kinds.SERVICES,
+        {"metadata": {"name": "p", "namespace": "ns"}, "spec": {"ports": [{"port": 80}]}},
+    )
+    first = recording.EventRecorder(kube, "kubelet", clock=clock)
+    second = recording.EventRecorder(kube, "endpoint-controller", clock=clock)
+    await first.event(pod, "Started", "Started container c")
+    await second.event(service, "Synced", "endpoints synced")
+    events = await _events(kube)
+    assert sorted(e["reason"] for e in events) == ["Started", "Synced"]
+    assert len({e["metadata"]["name"] for e in events}) == 2

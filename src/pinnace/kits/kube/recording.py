@@ -225,7 +225,7 @@ class EventRecorder:
         source = {"component": self._component}
         if self._host:
             source["host"] = self._host
-        body = {
+        body: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Event",
             "metadata": {"name": name, "namespace": namespace},
@@ -240,7 +240,17 @@ class EventRecorder:
             "reportingComponent": self._component,
             "reportingInstance": self._host or self._component,
         }
-        created = await self._client.create(EVENTS, body, namespace=namespace)
+        for attempt in range(8):
+            try:
+                created = await self._client.create(EVENTS, body, namespace=namespace)
+                break
+            except errors.AlreadyExists:
+                if attempt == 7:
+                    raise
+                # Another recorder named an Event for an object of the same name (a Notebook
+                # and its StatefulSet) in the same second: take the next name.
+                self._last_nanos += 1
+                body["metadata"]["name"] = name = f"{ref['name']}.{self._last_nanos:x}"
         self._remember(lookup, _Posted(namespace, objects.name_of(created) or name, 1, mono))
 
     def _remember(self, key: _Exact, value: _Posted) -> None:
