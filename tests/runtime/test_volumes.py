@@ -132,3 +132,15 @@ async def test_mount_views_rewriting_and_host_links(tmp_path: Path) -> None:
     mounting.unlink_host(links)
     assert not (host / "outputs").exists()
     assert taken.is_dir()
+
+
+async def test_dev_shm_is_left_to_the_host_without_a_warning(tmp_path: Path) -> None:
+    layout = layouts.Layout(tmp_path / "data")
+    pod = make_pod(
+        [{"name": "dshm", "emptyDir": {"medium": "Memory"}}],
+        [{"name": "dshm", "mountPath": "/dev/shm"}],
+    )
+    dirs = await volumes.prepare(pod, layout=layout, lookup=lookup, facts=FACTS)
+    mounts = mounting.plan(pod["spec"]["containers"][0], dirs, pod_dir=layout.pod_dir(pod))
+    assert mounting.link_host(mounts, data_dir=layout.data_dir) == ([], [])
+    assert not Path("/dev/shm").is_symlink()

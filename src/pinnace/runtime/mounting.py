@@ -93,6 +93,10 @@ def working_dir(container: Object, mounts: Sequence[Mount], *, pod_dir: Path) ->
     return path
 
 
+_HOST_SHARED = frozenset({Path("/dev/shm")})
+"""Mount paths left to the host: every Kubeflow notebook mounts a Memory emptyDir there."""
+
+
 def link_host(
     mounts: Iterable[Mount], *, data_dir: Path
 ) -> tuple[list[tuple[str, str]], list[str]]:
@@ -101,6 +105,8 @@ def link_host(
     problems: list[str] = []
     for mount in mounts:
         path = Path(mount.mount_path)
+        if path in _HOST_SHARED:
+            continue  # the host's own shared memory serves the pod as its /dev/shm would
         if path == Path("/"):
             continue
         if path.is_symlink():
