@@ -72,6 +72,26 @@ async def test_async_handlers_and_old_object(fake: fakes.FakeKube) -> None:
     await inf.stop()
 
 
+async def test_a_handler_added_to_a_synced_informer_sees_the_cache_first(
+    fake: fakes.FakeKube,
+) -> None:
+    await fake.create(kinds.PODS, pod("a"))
+    inf, _ = await started(fake)
+    late: Seen = []
+    inf.add_handler(lambda t, o, old: late.append((t, o["metadata"]["name"])))
+    assert late == [("ADDED", "a")]
+    seen_async: Seen = []
+
+    async def handler(t: str, o: Object, old: Object | None) -> None:
+        seen_async.append((t, o["metadata"]["name"]))
+
+    inf.add_handler(handler)
+    await fake.create(kinds.PODS, pod("b"))
+    await eventually(lambda: len(late) == 2 and len(seen_async) == 2)
+    assert late == seen_async == [("ADDED", "a"), ("ADDED", "b")]
+    await inf.stop()
+
+
 async def test_resumes_after_stream_end_without_duplicates(fake: fakes.FakeKube) -> None:
     await fake.create(kinds.PODS, pod("a"))
     inf, seen = await started(fake)

@@ -60,6 +60,7 @@ class Informer:
         self._cache: dict[ObjectKey, Object] = {}
         self._owned: dict[str, set[ObjectKey]] = {}
         self._handlers: list[Handler] = []
+        self._replays: set[asyncio.Future[Any]] = set()
         self._rv = ""
         self._synced = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -67,8 +68,18 @@ class Informer:
     # -- lifecycle ---------------------------------------------------------------------------
 
     def add_handler(self, handler: Handler) -> None:
-        """Call `handler` for every change; it first sees the current contents as ADDED."""
+        """Call `handler` for every change; it first sees the current contents as ADDED.
+
+        A handler added to a running informer (a second user of a shared one) is
+        replayed the cache at once, so it misses nothing the first list brought.
+        """
         self._handlers.append(handler)
+        for obj in builtins.list(self._cache.values()):
+            result = handler("ADDED", obj, None)
+            if inspect.isawaitable(result):
+                task = asyncio.ensure_future(result)
+                self._replays.add(task)
+                task.add_done_callback(self._replays.discard)
 
     def remove_handler(self, handler: Handler) -> None:
         """Stop calling `handler` (a no-op if it was not added)."""
