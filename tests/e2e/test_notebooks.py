@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -131,40 +132,35 @@ class Lab:
         assert answer.status_code == 200, answer.text
         return str(answer.json()["content"])
 
+    def _channels(self, kernel: str, session: str) -> Any:
+        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
+        url = f"{self.ws_base}api/kernels/{kernel}/channels?session_id={session}"
+        return websockets.sync.client.connect(
+            url, additional_headers={"Cookie": cookie}, open_timeout=30
+        )
+
+    def start_execute(self, kernel: str, code: str) -> str:
+        """Send an execute_request and return without waiting for it (the kernel goes busy)."""
+        session = uuid.uuid4().hex
+        request = execute_request(code, session)
+        with self._channels(kernel, session) as ws:
+            ws.send(json.dumps(request))
+            while True:  # wait until the kernel says it is busy with it
+                message = json.loads(ws.recv(timeout=60))
+                parent = message.get("parent_header", {}).get("msg_id")
+                ours = parent == request["header"]["msg_id"] and message["msg_type"] == "status"
+                if ours and message["content"]["execution_state"] == "busy":
+                    return str(request["header"]["msg_id"])
+
     def execute(self, code: str, timeout: float = 60) -> dict[str, Any]:
         """Start a kernel over REST, run `code` on its shell channel; the execute_result."""
         started = self.call("POST", "api/kernels", {"name": "python3"})
         assert started.status_code == 201, started.text
         kernel = started.json()["id"]
-        cookie = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
         session = uuid.uuid4().hex
-        msg_id = uuid.uuid4().hex
-        request = {
-            "header": {
-                "msg_id": msg_id,
-                "msg_type": "execute_request",
-                "username": "test",
-                "session": session,
-                "date": datetime.datetime.now(datetime.UTC).isoformat(),
-                "version": "5.3",
-            },
-            "parent_header": {},
-            "metadata": {},
-            "content": {
-                "code": code,
-                "silent": False,
-                "store_history": True,
-                "user_expressions": {},
-                "allow_stdin": False,
-                "stop_on_error": True,
-            },
-            "channel": "shell",
-            "buffers": [],
-        }
-        url = f"{self.ws_base}api/kernels/{kernel}/channels?session_id={session}"
-        with websockets.sync.client.connect(
-            url, additional_headers={"Cookie": cookie}, open_timeout=30
-        ) as ws:
+        request = execute_request(code, session)
+        msg_id = request["header"]["msg_id"]
+        with self._channels(kernel, session) as ws:
             ws.send(json.dumps(request))
             while True:
                 message = json.loads(ws.recv(timeout=timeout))
@@ -175,6 +171,32 @@ class Lab:
                     return result
                 if message["msg_type"] == "error":
                     raise AssertionError(f"kernel error: {message['content']}")
+
+
+def execute_request(code: str, session: str) -> dict[str, Any]:
+    """A Jupyter messaging protocol v5 `execute_request` for the shell channel."""
+    return {
+        "header": {
+            "msg_id": uuid.uuid4().hex,
+            "msg_type": "execute_request",
+            "username": "test",
+            "session": session,
+            "date": datetime.datetime.now(datetime.UTC).isoformat(),
+            "version": "5.3",
+        },
+        "parent_header": {},
+        "metadata": {},
+        "content": {
+            "code": code,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        },
+        "channel": "shell",
+        "buffers": [],
+    }
 
 
 def test_an_upstream_notebook_serves_jupyterlab_through_the_gateway(
@@ -342,3 +364,42 @@ def test_a_server_that_never_listens_says_why(platform: Platform, namespace: str
     )
     assert "Readiness probe failed" in events[0]["message"]
     assert notebook_status(platform, namespace, "mute")["readyReplicas"] == 0
+
+
+@pytest.mark.slow
+def test_culling_stops_an_idle_server_and_spares_a_busy_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Upstream's variables, read by `pinnace up`: idle after 4 s, checked every 0.6 s.
+    monkeypatch.setenv("ENABLE_CULLING", "true")
+    monkeypatch.setenv("CULL_IDLE_TIME", str(4 / 60))
+    monkeypatch.setenv("IDLENESS_CHECK_PERIOD", str(0.6 / 60))
+    platform = Platform.launch(tmp_path / "data")
+    try:
+        platform.kubectl("create", "namespace", "team")
+        platform.kubectl("apply", "-f", "-", input=manifests("team", "busy"))
+        wait_ready(platform, "team", "busy")
+        lab = Lab(platform, "team", "busy")
+        try:
+            wait_for(lambda: lab.call("GET", "api/status").status_code == 200, what="status")
+            # A kernel busy for 12 s (three idle times): the server must not be culled meanwhile.
+            assert lab.execute("1")["data"]["text/plain"] == "1"
+            kernel = lab.call("GET", "api/kernels").json()[0]["id"]
+            lab.start_execute(kernel, "import time; time.sleep(12)")
+            busy_until = time.monotonic() + 10
+            while time.monotonic() < busy_until:
+                got = platform.kubectl_yaml("get", "notebook", "busy", "-n", "team")
+                annotations = got["metadata"].get("annotations") or {}
+                assert "kubeflow-resource-stopped" not in annotations, annotations
+                time.sleep(0.5)
+            assert "notebooks.kubeflow.org/last-activity" in annotations
+        finally:
+            lab.close()
+        # Once the kernel is idle again, the idle time later the notebook is stopped.
+        wait_for(lambda: _stopped(platform, "team", "busy"), timeout=60, what="culled")
+        got = platform.kubectl_yaml("get", "notebook", "busy", "-n", "team")
+        assert "kubeflow-resource-stopped" in got["metadata"]["annotations"]
+        culled = [e for e in events_on(platform, "team", "busy") if e["reason"] == "Culled"]
+        assert culled and "without kernel activity" in culled[0]["message"]
+    finally:
+        platform.stop()

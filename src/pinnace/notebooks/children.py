@@ -33,6 +33,8 @@ from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
 
 STOPPED_ANNOTATION = "kubeflow-resource-stopped"
+LAST_ACTIVITY_ANNOTATION = "notebooks.kubeflow.org/last-activity"
+LAST_CHECK_ANNOTATION = "notebooks.kubeflow.org/last_activity_check_timestamp"
 REWRITE_ANNOTATION = "notebooks.kubeflow.org/http-rewrite-uri"
 HEADERS_ANNOTATION = "notebooks.kubeflow.org/http-headers-request-set"
 NAME_LABEL = "notebook-name"

@@ -46,7 +46,10 @@ def pod_conditions(pod: Object) -> list[Object]:
 
 
 def _stopped_condition(notebook: Object, pod: Object | None, now: str) -> Object:
-    since = (objects.meta(notebook).get("annotations") or {}).get(children.STOPPED_ANNOTATION)
+    annotations = objects.meta(notebook).get("annotations") or {}
+    since = annotations.get(children.STOPPED_ANNOTATION)
+    activity = annotations.get(children.LAST_ACTIVITY_ANNOTATION)
+    last = f"; last activity {activity}" if activity else ""
     reason = "Stopping" if pod is not None else "Stopped"
     previous = next(
         (
@@ -61,7 +64,9 @@ def _stopped_condition(notebook: Object, pod: Object | None, now: str) -> Object
         "type": "Ready",
         "status": "False",
         "reason": reason,
-        "message": f"the notebook is {reason.lower()} ({children.STOPPED_ANNOTATION}: {since})",
+        "message": (
+            f"the notebook is {reason.lower()} ({children.STOPPED_ANNOTATION}: {since}{last})"
+        ),
         "lastTransitionTime": (previous or {}).get("lastTransitionTime") if unchanged else now,
     }
 
