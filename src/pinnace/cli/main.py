@@ -2,6 +2,7 @@
 
     pinnace up [--port 8080] [--data-dir ~/.pinnace]   run the platform (Ctrl-C stops it)
     pinnace status [--data-dir ~/.pinnace]             is it up, and what runs on it
+    pinnace notebook create|stop|start|delete NAME     a Kubeflow notebook server
 
 kubectl is the tool for everything else: `export KUBECONFIG=<data-dir>/kubeconfig`.
 """
@@ -12,7 +13,7 @@ import asyncio
 import logging
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -86,6 +87,76 @@ def status(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 
     code = statuses.show(data_dir.expanduser().resolve(), console)
     raise typer.Exit(code)
+
+
+notebook_app = typer.Typer(no_args_is_help=True, help="Kubeflow notebook servers (JupyterLab).")
+app.add_typer(notebook_app, name="notebook")
+Namespace = Annotated[str, typer.Option("--namespace", "-n", help="The notebook's namespace.")]
+Wait = Annotated[bool, typer.Option(help="Wait until the server is Ready.")]
+
+
+def _notebook_command(coro: Any) -> Any:
+    from pinnace.cli import notebooks
+
+    try:
+        return asyncio.run(coro)
+    except notebooks.Failed as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+
+
+@notebook_app.command("create")
+def notebook_create(
+    name: str,
+    image: Annotated[str, typer.Option(help="The server image.")] = (
+        "kubeflownotebookswg/jupyter-scipy:v1.9.0"
+    ),
+    cpu: Annotated[str, typer.Option(help="CPU request (limit = 1.2 times it).")] = "0.5",
+    memory: Annotated[str, typer.Option(help="Memory request (limit = 1.2 times it).")] = "1Gi",
+    workspace_size: Annotated[str, typer.Option(help="Size of <name>-workspace.")] = "5Gi",
+    namespace: Namespace = "default",
+    wait: Wait = True,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Create the workspace claim and the Notebook, wait until Ready, print its URL."""
+    from pinnace.cli import notebooks
+    from pinnace.notebooks import spawning
+
+    form = spawning.Form(name, namespace, image, cpu, memory, workspace_size)
+    print(_notebook_command(notebooks.create(data_dir.expanduser(), form, wait=wait)))
+
+
+@notebook_app.command("stop")
+def notebook_stop(
+    name: str, namespace: Namespace = "default", data_dir: DataDir = DEFAULT_DATA_DIR
+) -> None:
+    """Stop the server (the kubeflow-resource-stopped annotation); the workspace stays."""
+    from pinnace.cli import notebooks
+
+    _notebook_command(notebooks.stop(data_dir.expanduser(), namespace, name))
+
+
+@notebook_app.command("start")
+def notebook_start(
+    name: str,
+    namespace: Namespace = "default",
+    wait: Wait = True,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Start a stopped server again; prints its URL once Ready."""
+    from pinnace.cli import notebooks
+
+    print(_notebook_command(notebooks.start(data_dir.expanduser(), namespace, name, wait=wait)))
+
+
+@notebook_app.command("delete")
+def notebook_delete(
+    name: str, namespace: Namespace = "default", data_dir: DataDir = DEFAULT_DATA_DIR
+) -> None:
+    """Delete the Notebook and what it owns; the workspace claim is kept."""
+    from pinnace.cli import notebooks
+
+    _notebook_command(notebooks.delete(data_dir.expanduser(), namespace, name))
 
 
 def main() -> None:
