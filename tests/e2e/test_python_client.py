@@ -9,15 +9,36 @@ from collections.abc import Iterator
 import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, wait_for
 
-GROUP, VERSION, PLURAL = "kubeflow.org", "v1", "notebooks"
+# A kind no controller acts on (a Notebook now has one, which writes its status).
+GROUP, VERSION, PLURAL = "clients.pinnace.dev", "v1", "servers"
+CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: servers.clients.pinnace.dev}
+spec:
+  group: clients.pinnace.dev
+  scope: Namespaced
+  names: {plural: servers, singular: server, kind: Server}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+          status: {type: object, properties: {readyReplicas: {type: integer}}}
+"""
 
 
-def _notebook(name: str) -> dict[str, object]:
+def _server(name: str) -> dict[str, object]:
     return {
         "apiVersion": f"{GROUP}/{VERSION}",
-        "kind": "Notebook",
+        "kind": "Server",
         "metadata": {"name": name},
         "spec": {"template": {"spec": {"containers": [{"name": name, "image": "jupyter"}]}}},
     }
@@ -25,6 +46,11 @@ def _notebook(name: str) -> dict[str, object]:
 
 @pytest.fixture
 def api(platform: Platform) -> Iterator[client.ApiClient]:
+    platform.kubectl("apply", "-f", "-", input=CRD)
+    wait_for(
+        lambda: platform.kubectl("get", PLURAL, "-A", check=False).returncode == 0,
+        what="the test CRD served",
+    )
     api_client = config.new_client_from_config(config_file=str(platform.kubeconfig))
     yield api_client
     api_client.close()
@@ -33,7 +59,7 @@ def api(platform: Platform) -> Iterator[client.ApiClient]:
 def test_custom_objects_crud_and_status(api: client.ApiClient, namespace: str) -> None:
     custom = client.CustomObjectsApi(api)
     created = custom.create_namespaced_custom_object(
-        GROUP, VERSION, namespace, PLURAL, _notebook("py")
+        GROUP, VERSION, namespace, PLURAL, _server("py")
     )
     assert created["metadata"]["uid"]
     got = custom.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "py")
@@ -79,7 +105,7 @@ def test_custom_objects_crud_and_status(api: client.ApiClient, namespace: str) -
 
 def test_watch_initial_state_then_resume(api: client.ApiClient, namespace: str) -> None:
     custom = client.CustomObjectsApi(api)
-    custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, _notebook("w1"))
+    custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, _server("w1"))
     first = [
         (e["type"], e["object"]["metadata"]["name"])
         for e in watch.Watch().stream(
@@ -98,7 +124,7 @@ def test_watch_initial_state_then_resume(api: client.ApiClient, namespace: str) 
 
     def later() -> None:
         time.sleep(0.5)
-        custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, _notebook("w2"))
+        custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, _server("w2"))
         custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "w1")
 
     threading.Thread(target=later).start()
