@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from tests.support import apiservers
+
 from pinnace.api import kinds
 from pinnace.controllers import recording
 from pinnace.kits import clocks
-from pinnace.kits.kube import fakes
+
+POD = {
+    "metadata": {"name": "p", "namespace": "ns"},
+    "spec": {"containers": [{"name": "c", "image": "x"}]},
+}
 
 
-async def test_event_body_and_count_aggregation() -> None:
+async def test_event_body_and_count_aggregation(tmp_path: Path) -> None:
     clock = clocks.ManualClock()
-    fake = fakes.FakeKube(clock=clock)
-    pod = await fake.create(kinds.PODS, {"metadata": {"name": "p", "namespace": "ns"}})
-    rec = recording.EventRecorder(fake, "deployment-controller", clock=clock)
+    async with apiservers.serve(tmp_path, clock=clock) as kube:
+        await recorded_twice_and_a_warning(kube, clock)
+
+
+async def recorded_twice_and_a_warning(kube: apiservers.Kube, clock: clocks.ManualClock) -> None:
+    pod = await kube.create(kinds.PODS, POD)
+    rec = recording.EventRecorder(kube, "deployment-controller", clock=clock)
     await rec.event(pod, "SuccessfulCreate", "Created pod: p")
     clock.advance(5)
     await rec.event(pod, "SuccessfulCreate", "Created pod: p")
     await rec.warning(pod, "FailedCreate", "quota")
-    events = fake.objects(kinds.EVENTS, "ns")
+    events = kube.objects(kinds.EVENTS, "ns")
     assert len(events) == 2
     first = next(e for e in events if e["reason"] == "SuccessfulCreate")
     assert first["count"] == 2
@@ -29,13 +41,14 @@ async def test_event_body_and_count_aggregation() -> None:
     assert next(e for e in events if e["reason"] == "FailedCreate")["type"] == "Warning"
 
 
-async def test_event_recreated_when_deleted_and_cluster_scoped_to_default() -> None:
-    fake = fakes.FakeKube()
-    node = await fake.create(kinds.NODES, {"metadata": {"name": "n"}})
-    rec = recording.EventRecorder(fake, "scheduler")
+async def test_event_recreated_when_deleted_and_cluster_scoped_to_default(
+    kube: apiservers.Kube,
+) -> None:
+    node = await kube.create(kinds.NODES, {"metadata": {"name": "n"}})
+    rec = recording.EventRecorder(kube, "scheduler")
     await rec.event(node, "Registered", "node up")
-    for e in fake.objects(kinds.EVENTS):
-        await fake.delete(kinds.EVENTS, e["metadata"]["name"], namespace="default")
+    for e in kube.objects(kinds.EVENTS):
+        await kube.delete(kinds.EVENTS, e["metadata"]["name"], namespace="default")
     await rec.event(node, "Registered", "node up")
-    events = fake.objects(kinds.EVENTS, "default")
+    events = kube.objects(kinds.EVENTS, "default")
     assert [e["count"] for e in events] == [1]
