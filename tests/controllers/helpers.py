@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 from tests.support import apiservers
 
@@ -92,3 +93,8 @@ async def kubelet(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def real_apiserver(data_dir: Path) -> contextlib.AbstractAsyncContextManager[apiservers.Kube]:
+    """`apiservers.serve` without the `ns` namespace (the name earlier tests use)."""
+    return apiservers.serve(data_dir, namespaces=())
