@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -218,17 +220,13 @@ class EventRecorder:
                     lookup, _Posted(posted.namespace, posted.name, posted.count + 1, mono)
                 )
                 return
-        # client-go names events `<object>.<unix nanos in hex>`; keep them unique per recorder
-        nanos = int(clocks.parse_rfc3339(now).timestamp() * 1e9)
-        self._last_nanos = max(nanos, self._last_nanos + 1)
-        name = f"{ref['name']}.{self._last_nanos:x}"
         source = {"component": self._component}
         if self._host:
             source["host"] = self._host
-        body = {
+        body: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"name": name, "namespace": namespace},
+            "metadata": {"name": self._name(ref["name"]), "namespace": namespace},
             "involvedObject": ref,
             "reason": reason,
             "message": message,
@@ -240,8 +238,19 @@ class EventRecorder:
             "reportingComponent": self._component,
             "reportingInstance": self._host or self._component,
         }
-        created = await self._client.create(EVENTS, body, namespace=namespace)
-        self._remember(lookup, _Posted(namespace, objects.name_of(created) or name, 1, mono))
+        try:
+            created = await self._client.create(EVENTS, body, namespace=namespace)
+        except errors.AlreadyExists:  # another recorder took the name in the same nanosecond
+            body["metadata"]["name"] = self._name(ref["name"], salt=True)
+            created = await self._client.create(EVENTS, body, namespace=namespace)
+        self._remember(lookup, _Posted(namespace, objects.name_of(created), 1, mono))
+
+    def _name(self, obj_name: str, *, salt: bool = False) -> str:
+        """client-go's `<object>.<unix nanos in hex>`: wall time, not the injected clock, so
+        recorders of several components (or a restarted one) do not pick the same name."""
+        self._last_nanos = max(time.time_ns(), self._last_nanos + 1)
+        suffix = f"{self._last_nanos:x}"
+        return f"{obj_name}.{suffix}{secrets.token_hex(2) if salt else ''}"
 
     def _remember(self, key: _Exact, value: _Posted) -> None:
         self._posted[key] = value
