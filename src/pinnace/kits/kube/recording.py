@@ -130,7 +130,9 @@ class EventRecorder:
         namespace = ref.get("namespace") or "default"
         identity = ref["uid"] or f"{namespace}/{ref['kind']}/{ref['name']}"
         message = self._aggregate((identity, field_path, type_, reason), message, at[1])
-        key = (identity, field_path, type_, reason, message)
+        # combined messages all fold into one Event per (object, field, type, reason)
+        tail = COMBINED if message.startswith(COMBINED) else message
+        key = (identity, field_path, type_, reason, tail)
         lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
         try:
@@ -205,8 +207,7 @@ class EventRecorder:
     ) -> None:
         now, mono = at
         combined = message.startswith(COMBINED)
-        lookup: _Exact = (*key[:4], COMBINED) if combined else key
-        posted = self._posted.get(lookup)
+        posted = self._posted.get(key)
         if posted is not None and mono - posted.last < self._window:
             patch: dict[str, Any] = {"count": posted.count + 1, "lastTimestamp": now}
             if combined:
@@ -216,9 +217,7 @@ class EventRecorder:
             except errors.NotFound:
                 pass  # deleted meanwhile (TTL, namespace cleanup): post a fresh one
             else:
-                self._remember(
-                    lookup, _Posted(posted.namespace, posted.name, posted.count + 1, mono)
-                )
+                self._remember(key, _Posted(posted.namespace, posted.name, posted.count + 1, mono))
                 return
         source = {"component": self._component}
         if self._host:
@@ -243,7 +242,7 @@ class EventRecorder:
         except errors.AlreadyExists:  # another recorder took the name in the same nanosecond
             body["metadata"]["name"] = self._name(ref["name"], salt=True)
             created = await self._client.create(EVENTS, body, namespace=namespace)
-        self._remember(lookup, _Posted(namespace, objects.name_of(created), 1, mono))
+        self._remember(key, _Posted(namespace, objects.name_of(created), 1, mono))
 
     def _name(self, obj_name: str, *, salt: bool = False) -> str:
         """client-go's `<object>.<unix nanos in hex>`: wall time, not the injected clock, so
