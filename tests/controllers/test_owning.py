@@ -120,7 +120,7 @@ def test_covers(actual: object, wanted: object, expected: bool) -> None:
 
 async def test_a_cluster_scoped_owner_names_the_namespace(real_kube: clients.Client) -> None:
     owner = await real_kube.create(kinds.NAMESPACES, {"metadata": {"name": "team"}})
-    with pytest.raises(ValueError, match="needs metadata.namespace"):
+    with pytest.raises(ValueError, match=r"needs metadata\.namespace"):
         await owning.ensure(real_kube, kinds.CONFIGMAPS, owner, {"metadata": {"name": "c"}})
     placed = await owning.ensure(
         real_kube, kinds.CONFIGMAPS, owner, {"metadata": {"name": "c", "namespace": "team"}}
