@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-from tests.controllers import helpers
-
 from pinnace.api import kinds
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, recording
 from pinnace.kits.kube.objects import Object
-
-
-@pytest.fixture
-async def kube(tmp_path: Path) -> AsyncIterator[clients.Client]:
-    async with helpers.real_apiserver(tmp_path) as client:
-        await client.create(kinds.NAMESPACES, {"metadata": {"name": "ns"}})
-        yield client
 
 
 async def _pod(kube: clients.Client) -> Object:
@@ -104,19 +91,13 @@ async def test_posting_into_a_missing_namespace_does_not_raise(kube: clients.Cli
     assert await _events(kube, "nope") == []
 
 
-async def test_two_recorders_on_objects_of_one_name_in_one_second_both_post(
+async def test_two_components_on_one_object_at_one_instant_both_post(
     kube: clients.Client,
 ) -> None:
     clock = clocks.ManualClock()
     pod = await _pod(kube)
-    service = await kube.create(
-        kinds.SERVICES,
-        {"metadata": {"name": "p", "namespace": "ns"}, "spec": {"ports": [{"port": 80}]}},
-    )
-    first = recording.EventRecorder(kube, "kubelet", clock=clock)
-    second = recording.EventRecorder(kube, "endpoint-controller", clock=clock)
-    await first.event(pod, "Started", "Started container c")
-    await second.event(service, "Synced", "endpoints synced")
-    events = await _events(kube)
-    assert sorted(e["reason"] for e in events) == ["Started", "Synced"]
-    assert len({e["metadata"]["name"] for e in events}) == 2
+    scheduler = recording.EventRecorder(kube, "default-scheduler", clock=clock)
+    kubelet = recording.EventRecorder(kube, "kubelet", clock=clock)
+    await scheduler.event(pod, "Scheduled", "assigned")
+    await kubelet.event(pod, "Started", "started")
+    assert sorted(e["reason"] for e in await _events(kube)) == ["Scheduled", "Started"]
