@@ -6,38 +6,23 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.controllers import helpers
-from tests.notebooks.support import until
+from tests.support import apiservers
 
-from pinnace.api import crds, kinds
 from pinnace.controllers import builtin, manager
-from pinnace.kits.kube import clients, errors
 from pinnace.notebooks import setup
 
 CRDS = ("notebooks.kubeflow.org", "virtualservices.networking.istio.io")
 
 
 @pytest.fixture
-async def kube(tmp_path: Path) -> AsyncIterator[clients.Client]:
-    async with helpers.real_apiserver(tmp_path) as client:
-        await client.create(kinds.NAMESPACES, {"metadata": {"name": "ns"}})
-        for name in CRDS:
-            await client.create(kinds.CUSTOMRESOURCEDEFINITIONS, crds.crd(name))
-
-        async def served() -> bool:
-            try:
-                await client.list(kinds.NOTEBOOKS, namespace="ns")
-                await client.list(kinds.VIRTUALSERVICES, namespace="ns")
-            except errors.NotFound:
-                return False
-            return True
-
-        await until(served)
-        yield client
+async def kube(tmp_path: Path) -> AsyncIterator[apiservers.Kube]:
+    """The API server with namespace `ns` and the Notebook and VirtualService CRDs."""
+    async with apiservers.serve(tmp_path, crd_names=CRDS) as running:
+        yield running
 
 
 @pytest.fixture
-async def mgr(kube: clients.Client) -> AsyncIterator[manager.Manager]:
+async def mgr(kube: apiservers.Kube) -> AsyncIterator[manager.Manager]:
     """The notebook controllers with the StatefulSet controller and the garbage collector."""
     m = manager.Manager(kube)
     setup(m)
