@@ -1,20 +1,23 @@
-"""Resolving a request to its kind and stored object, and presenting objects back.
+"""Resolving a request to its kind, and presenting objects back in the requested version.
 
-Shared by every verb module: an unknown kind is kube's plain 404 ("the server
-could not find the requested resource"), a missing object the NotFound Status
-naming it, and an object stored under another version of its kind is answered
-with the requested `apiVersion`.
+Shared by every verb handler: an unknown kind or subresource is kube's plain
+404 ("the server could not find the requested resource"; the pod subresources
+we do not serve, a 405 saying so), and an object stored under another version
+of its kind is answered with the requested `apiVersion`. Reaching the objects
+is the path's storage's job (`storages.lookup`).
 """
 
 from __future__ import annotations
 
 from pinnace.api.infos import ResourceInfo
-from pinnace.apiserver import errors, registry
+from pinnace.apiserver import errors
 from pinnace.apiserver.messages import Request
 from pinnace.apiserver.server import ApiServer
 from pinnace.kits.kube.objects import Object
 
 NOT_FOUND = "the server could not find the requested resource"
+NOT_SERVED = frozenset({"exec", "attach", "portforward"})
+"""Pod subresources kube-apiserver serves and we do not: a clear 405 instead of a 404."""
 
 
 def resource(server: ApiServer, req: Request) -> ResourceInfo:
@@ -25,20 +28,18 @@ def resource(server: ApiServer, req: Request) -> ResourceInfo:
     if not info.namespaced and ri.namespace is not None:
         raise errors.NotFound(NOT_FOUND, details={})
     if ri.subresource and info.subresource(ri.subresource) is None:
+        if (info.group, info.plural) == ("", "pods") and ri.subresource in NOT_SERVED:
+            raise errors.MethodNotAllowed(
+                f"pods/{ri.subresource} is not served by this API server: pinnace runs pods "
+                "as local processes and does not support exec, attach or port-forward yet",
+                details={"name": ri.name or "", "kind": "pods"},
+            )
         raise errors.NotFound(NOT_FOUND, details={})
     if ri.verb not in info.verbs and not ri.subresource:
         raise errors.MethodNotAllowed(
             "the server does not allow this method on the requested resource"
         )
     return info
-
-
-def existing(server: ApiServer, req: Request, info: ResourceInfo) -> Object:
-    name = req.info.name or ""
-    obj = server.store.get(registry.storage_key(info), req.info.namespace or "", name)
-    if obj is None:
-        raise errors.NotFound.of(info.resource.group_resource, name, info.group, info.plural)
-    return obj
 
 
 def present(info: ResourceInfo, obj: Object) -> Object:
