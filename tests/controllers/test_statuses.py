@@ -44,11 +44,16 @@ async def test_a_status_the_crd_prunes_is_written_once(real_kube: clients.Client
     counting = Counting(real_kube)
     client = cast(clients.KubeApi, counting)
     status = statuses.condition(
-        nb, {"readyReplicas": 0}, "Ready", conditions.Status.FALSE, reason="Starting", message=""
+        nb,
+        {"readyReplicas": 0, "phase": "Starting"},
+        "Ready",
+        conditions.Status.FALSE,
+        reason="Starting",
+        message="",
     )
     written = await statuses.write(client, kinds.NOTEBOOKS, nb, status)
-    # the Notebook CRD declares no status.observedGeneration: the server dropped it
-    assert "observedGeneration" not in written["status"]
+    # the Notebook CRD declares no status.phase: the server dropped it
+    assert "phase" not in written["status"]
     assert written["status"]["readyReplicas"] == 0
     again = await statuses.write(client, kinds.NOTEBOOKS, written, status)
     assert objects.resource_version_of(again) == objects.resource_version_of(written)
