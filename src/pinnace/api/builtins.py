@@ -102,6 +102,13 @@ STATEFULSETS = ResourceInfo(
     subresources=(scale_subresource(), status_subresource("StatefulSet")),
     definition=_APPS + "StatefulSet",
 )
+RESOURCEQUOTAS = ResourceInfo(
+    kinds.RESOURCEQUOTAS,
+    "resourcequota",
+    short_names=("quota",),
+    subresources=(status_subresource("ResourceQuota"),),
+    definition=_CORE + "ResourceQuota",
+)
 LEASES = ResourceInfo(kinds.LEASES, "lease", definition="io.k8s.api.coordination.v1.Lease")
 ROLES = ResourceInfo(kinds.ROLES, "role", definition=_RBAC + "Role")
 ROLEBINDINGS = ResourceInfo(kinds.ROLEBINDINGS, "rolebinding", definition=_RBAC + "RoleBinding")
@@ -130,6 +137,7 @@ BUILTINS: tuple[ResourceInfo, ...] = (
     EVENTS,
     SERVICEACCOUNTS,
     PERSISTENTVOLUMECLAIMS,
+    RESOURCEQUOTAS,
     DEPLOYMENTS,
     STATEFULSETS,
     LEASES,

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import uvicorn
 
-from pinnace import runtime
+from pinnace import profiles, runtime
 from pinnace.api import crds, kinds
 from pinnace.apiserver import app as api_app
 from pinnace.apiserver import server as api_server
@@ -39,7 +39,7 @@ from pinnace.kits.kube import clients, errors
 
 log = logging.getLogger(__name__)
 
-SETUPS: tuple[manager.Setup, ...] = (builtin.setup,)
+SETUPS: tuple[manager.Setup, ...] = (builtin.setup, profiles.setup)
 """What joins the controller manager, in order: the built-ins, then each domain's `setup`."""
 
 
