@@ -156,6 +156,13 @@ EXTRA_DEFINITIONS: tuple[str, ...] = (
     "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
     "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta",
     "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent",
+    # the review kinds (pinnace.apiserver.reviews): answered, never stored
+    "io.k8s.api.authorization.v1.SelfSubjectAccessReview",
+    "io.k8s.api.authorization.v1.SubjectAccessReview",
+    "io.k8s.api.authorization.v1.LocalSubjectAccessReview",
+    "io.k8s.api.authorization.v1.SelfSubjectRulesReview",
+    "io.k8s.api.authentication.v1.SelfSubjectReview",
+    "io.k8s.api.authentication.v1.TokenReview",
 )
 """Definitions served beside the kinds: subresource bodies and meta/v1 types."""
 

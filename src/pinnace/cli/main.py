@@ -57,6 +57,10 @@ def up(
 
     def announce(p: platform.Platform) -> None:
         console.print(f"[bold green]pinnace is up[/] at {p.url}")
+        console.print(
+            f"  user:      {platform.DEFAULT_USER} (single-user: requests from this machine"
+            " and the kubeconfig's token act as this administrator)"
+        )
         console.print(f"  kubectl:   export KUBECONFIG={p.kubeconfig}")
         console.print(f"  health:    curl {p.url}/healthz")
         console.print("  stop:      Ctrl-C")

@@ -39,6 +39,9 @@ from pinnace.kits.kube import clients, errors
 
 log = logging.getLogger(__name__)
 
+DEFAULT_USER = "user@example.com"
+"""Who every request is without `--auth` (Kubeflow's default user), in `system:masters`."""
+
 SETUPS: tuple[manager.Setup, ...] = (builtin.setup, profiles.setup)
 """What joins the controller manager, in order: the built-ins, then each domain's `setup`."""
 
@@ -110,7 +113,11 @@ class Platform:
         options = self.options
         self._api = api_server.ApiServer(
             options.data_dir,
-            settings=api_server.Settings(history=options.watch_history, advertise_url=self.url),
+            settings=api_server.Settings(
+                history=options.watch_history,
+                advertise_url=self.url,
+                authorization_mode="RBAC",
+            ),
         )
         await self._api.start()
         token = kubeconfigs.admin_token(options.data_dir)
@@ -118,7 +125,9 @@ class Platform:
         self._client = clients.Client.from_url(self.url, token=token)
         self._gateway = gateway_app.build(
             gateway_settings.Settings(
-                admin_token=token, trust_loopback=ipaddress.ip_address(options.host).is_loopback
+                admin_token=token,
+                admin_user=DEFAULT_USER,
+                trust_loopback=ipaddress.ip_address(options.host).is_loopback,
             ),
             kube_api=api_app.build(self._api),
             client=self._client,
