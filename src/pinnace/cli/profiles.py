@@ -12,6 +12,7 @@ names them, so kubectl and every other client see the same thing.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -32,9 +33,8 @@ DataDir = Annotated[
 
 
 def _default_data_dir() -> Path:
-    from pinnace.cli import main
-
-    return main.DEFAULT_DATA_DIR
+    """`pinnace up`'s default (`$PINNACE_DATA_DIR`, else ~/.pinnace)."""
+    return Path(os.environ.get("PINNACE_DATA_DIR", "~/.pinnace")).expanduser()
 
 
 def _call(data_dir: Path | None, fn: Callable[[clients.Client], Awaitable[T]]) -> T:
