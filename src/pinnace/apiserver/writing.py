@@ -10,12 +10,15 @@ so it bumps no resourceVersion and emits no watch event.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pinnace.api.infos import ResourceInfo
 from pinnace.apiserver import (
     admission,
     encoding,
     errors,
     metadata,
+    ownership,
     patching,
     registry,
     resolving,
@@ -73,7 +76,16 @@ async def create(server: ApiServer, req: Request) -> Reply:
     meta = obj["metadata"]
     if not meta.get("name") and meta.get("generateName"):
         meta["name"] = metadata.generate_name(str(meta["generateName"]))
+    return await write_create(server, req, info, obj)
+
+
+async def write_create(
+    server: ApiServer, req: Request, info: ResourceInfo, obj: Object, *, applied: bool = False
+) -> Reply:
+    """Admit and store the new object `obj` (POST, and an apply that creates)."""
+    meta = obj["metadata"]
     reply = Reply(201)
+    fields = (ownership.managed_fields(obj) or []) if applied else None
     admission.admit_create(server, info, obj, req, reply)
     rkey = registry.storage_key(info)
     ns = meta.get("namespace", "")
@@ -81,12 +93,30 @@ async def create(server: ApiServer, req: Request) -> Reply:
         raise errors.AlreadyExists.of(
             info.resource.group_resource, meta["name"], info.group, info.plural
         )
+    _own(info, None, obj, req, server.now(), fields)
     metadata.init_on_create(obj, server.now())
     admission.on_store(server, info, obj, None)
     if not req.dry_run:
         await server.store.put(rkey, obj, None)
     reply.body = resolving.present(info, obj)
     return reply
+
+
+def _own(
+    info: ResourceInfo,
+    old: Object | None,
+    new: Object,
+    req: Request,
+    now: str,
+    applied: list[Any] | None,
+) -> None:
+    """managedFields: those an apply computed, else tracked for this create or update."""
+    if applied is None:
+        ownership.track(info, old, new, req, now)
+    elif applied:
+        new["metadata"]["managedFields"] = applied
+    else:
+        new["metadata"].pop("managedFields", None)
 
 
 async def update(server: ApiServer, req: Request) -> Reply:
@@ -121,6 +151,9 @@ async def patch(server: ApiServer, req: Request) -> Reply:
     info = resolving.resource(server, req)
     if req.info.subresource == "scale":
         return await subresources.scale_patch(server, req, info)
+    ownership.check_patch(req)
+    if ownership.is_apply(req):
+        return await _apply(server, req, info)
     old = resolving.existing(server, req, info)
     patched = patching.apply(info, old, req)
     if not isinstance(patched, dict):
@@ -131,8 +164,30 @@ async def patch(server: ApiServer, req: Request) -> Reply:
     return await write_update(server, req, info, old, patched)
 
 
+async def _apply(server: ApiServer, req: Request, info: ResourceInfo) -> Reply:
+    """Server-side apply: update the object, or create it when it does not exist."""
+    ns = req.info.namespace or ""
+    live = server.store.get(registry.storage_key(info), ns, req.info.name or "")
+    if live is None and req.info.subresource:
+        raise errors.NotFound.of(
+            info.resource.group_resource, req.info.name or "", info.group, info.plural
+        )
+    obj = ownership.apply(info, live, req, server.now())
+    obj["metadata"]["name"] = req.info.name
+    _check_identity(info, obj, req)
+    if live is None:
+        return await write_create(server, req, info, obj, applied=True)
+    return await write_update(server, req, info, live, obj, applied=True)
+
+
 async def write_update(
-    server: ApiServer, req: Request, info: ResourceInfo, old: Object, new: Object
+    server: ApiServer,
+    req: Request,
+    info: ResourceInfo,
+    old: Object,
+    new: Object,
+    *,
+    applied: bool = False,
 ) -> Reply:
     """Validate and store `new` as the next state of `old` (PUT, PATCH and subresources)."""
     sent_rv = new["metadata"].get("resourceVersion")
@@ -140,6 +195,7 @@ async def write_update(
         raise errors.Conflict.stale(
             info.resource.group_resource, old["metadata"]["name"], info.group, info.plural
         )
+    fields = (ownership.managed_fields(new) or []) if applied else None
     sub = req.info.subresource
     if sub == "status":
         status = new.get("status")
@@ -162,6 +218,7 @@ async def write_update(
     reply = Reply(200)
     metadata.carry_on_update(new, old)
     admission.admit_update(server, info, new, old, req, reply)
+    _own(info, old, new, req, server.now(), fields)
     if metadata.same_content(new, old):
         reply.body = resolving.present(info, old)
         return reply

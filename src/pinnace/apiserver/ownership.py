@@ -1,0 +1,118 @@
+"""The write path's side of field ownership: requests in, Status errors out.
+
+`writing` calls `track` on every create and update once the object is admitted
+(managedFields by `managing`), and `apply` for a PATCH with
+`application/apply-patch+yaml` (the merge by `applying`). This module reads
+what kube reads from the request — `?fieldManager=` (else the User-Agent's first
+segment), `?force=`, the subresource — and words its errors as kube-apiserver:
+a missing or bad field manager is a 422 on `PatchOptions.meta.k8s.io`, a
+configuration of another kind a 400, conflicts a 409 with one
+`FieldManagerConflict` cause per field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pinnace.api.infos import ResourceInfo
+from pinnace.apiserver import applying, encoding, errors, managing, shapes
+from pinnace.apiserver.messages import Request
+from pinnace.kits.kube.objects import Object
+
+_OPTIONS_KIND = "PatchOptions.meta.k8s.io"
+
+
+def is_apply(req: Request) -> bool:
+    return encoding.media_type(req.headers.get("content-type")) == encoding.APPLY_PATCH
+
+
+def manager(req: Request, *, required: bool = False) -> str:
+    """The request's field manager; raises Invalid when it is bad (or missing for apply)."""
+    given = req.query.get("fieldManager")
+    causes = [errors.cause("fieldManager", p) for p in managing.manager_problems(given or "")]
+    if required and not given:
+        causes.insert(
+            0,
+            errors.cause(
+                "fieldManager", "Required value: is required for apply patch", "FieldValueRequired"
+            ),
+        )
+    if causes:
+        raise errors.Invalid(
+            errors.Invalid.of(_OPTIONS_KIND, "", "", causes).message,
+            details={"group": "meta.k8s.io", "kind": "PatchOptions", "causes": causes},
+        )
+    return managing.manager_name(given, req.headers.get("user-agent"))
+
+
+def check_patch(req: Request) -> None:
+    """`force` belongs to apply alone."""
+    if "force" in req.query and not is_apply(req):
+        cause = errors.cause(
+            "force", "Forbidden: may not be specified for non-apply patch", "FieldValueForbidden"
+        )
+        raise errors.Invalid(
+            errors.Invalid.of(_OPTIONS_KIND, "", "", [cause]).message,
+            details={"group": "meta.k8s.io", "kind": "PatchOptions", "causes": [cause]},
+        )
+
+
+def track(info: ResourceInfo, old: Object | None, new: Object, req: Request, now: str) -> None:
+    """Set `new`'s managedFields for this create (`old` None) or update."""
+    managing.track(
+        old,
+        new,
+        shape=shapes.root(info),
+        definition=info.definition,
+        api_version=info.api_version,
+        manager=manager(req),
+        now=now,
+        subresource=req.info.subresource or "",
+        has_status=info.has_status,
+    )
+
+
+def apply(info: ResourceInfo, live: Object | None, req: Request, now: str) -> Object:
+    """The object an apply request makes of `live` (None: the object to create)."""
+    who = manager(req, required=True)
+    config = encoding.decode(req.body, encoding.APPLY_PATCH, what=info.kind)
+    if not isinstance(config, dict):
+        raise errors.BadRequest(
+            f"the object provided is unrecognized (must be of type {info.kind}): "
+            f"cannot unmarshal {type(config).__name__} into Go value of type struct"
+        )
+    gvk = (config.get("apiVersion"), config.get("kind"))
+    if gvk != (info.api_version, info.kind):
+        raise errors.BadRequest(f"invalid object type: {_gvk(config)}")
+    meta = config.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if (name or live is None) and name != req.info.name:
+        raise errors.BadRequest(
+            f"the name of the object ({name or ''}) does not match the name on the URL "
+            f"({req.info.name})"
+        )
+    request = applying.Request(
+        config=config,
+        manager=who,
+        api_version=info.api_version,
+        force=req.info.flag("force"),
+        subresource=req.info.subresource or "",
+        has_status=info.has_status,
+    )
+    try:
+        return applying.apply(live, request, shape=shapes.root(info), now=now)
+    except applying.ApplyError as exc:
+        raise errors.BadRequest(str(exc)) from exc
+    except applying.Conflicts as exc:
+        raise errors.Conflict(exc.message, details={"causes": exc.causes()}) from exc
+
+
+def managed_fields(obj: Object) -> Any:
+    """The managedFields an apply computed (to carry past the subresource rule)."""
+    return (obj.get("metadata") or {}).get("managedFields")
+
+
+def _gvk(config: Object) -> str:
+    api_version = str(config.get("apiVersion") or "")
+    group, _, version = api_version.rpartition("/")
+    return f"{group}/{version}, Kind={config.get('kind') or ''}"
