@@ -4,6 +4,7 @@ compare, and what creates and updates own (pure functions, no server)."""
 from __future__ import annotations
 
 import copy
+import random
 from typing import Any
 
 import pytest
@@ -216,3 +217,35 @@ def test_update_managers_are_capped_into_ancient_changes() -> None:
 )
 def test_manager_name(query: str | None, agent: str, expected: str) -> None:
     assert managing.manager_name(query, agent) == expected
+
+
+def _trie(paths: set[tuple[str, ...]]) -> fieldsets.Node | None:
+    root: fieldsets.Node | None = None
+    for path in paths:
+        node: fieldsets.Node | None = {}
+        for element in reversed(path[1:]):
+            node = {element: node}
+        root = fieldsets.union(root, {path[0]: node} if path else None)
+    return root
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_set_operations_agree_with_sets_of_paths(seed: int) -> None:
+    rng = random.Random(seed)
+    elements = ["f:a", "f:b", 'k:{"name":"c"}', 'v:"d"']
+
+    def some() -> set[tuple[str, ...]]:
+        return {
+            tuple(rng.choice(elements) for _ in range(rng.randint(1, 3)))
+            for _ in range(rng.randint(0, 6))
+        }
+
+    a, b = some(), some()
+
+    def printed(paths: set[tuple[str, ...]]) -> list[str]:
+        return sorted("".join(fieldsets.element_string(e) for e in p) for p in paths)
+
+    assert sorted(fieldsets.paths(_trie(a))) == printed(a)
+    assert sorted(fieldsets.paths(fieldsets.union(_trie(a), _trie(b)))) == printed(a | b)
+    assert sorted(fieldsets.paths(fieldsets.difference(_trie(a), _trie(b)))) == printed(a - b)
+    assert sorted(fieldsets.paths(fieldsets.intersection(_trie(a), _trie(b)))) == printed(a & b)

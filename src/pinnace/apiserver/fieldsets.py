@@ -74,14 +74,25 @@ def union(a: Node | None, b: Node | None) -> Node | None:
         return b
     if b is None:
         return a
-    children: Node = {}
-    for k, child in _children(a):
-        other = b.get(k)
-        children[k] = child if other is None else union(child, other)
-    for k, child in _children(b):
-        if k not in children:
-            children[k] = child
-    return _join(is_member(a) or is_member(b), children)
+    if len(b) > len(a):
+        a, b = b, a
+    out: Node | None = None
+    for k, child in b.items():
+        if k == SELF:
+            continue
+        mine = a.get(k)
+        merged = child if mine is None else union(mine, child)
+        if merged is not mine:
+            if out is None:
+                out = dict(a)
+            out[k] = merged
+    if out is None:
+        if SELF in a or not (not b or SELF in b):
+            return a
+        return {SELF: {}, **a} if a else a
+    if (not a or SELF in a or not b or SELF in b) and SELF not in out:
+        return {SELF: {}, **out}
+    return out
 
 
 def difference(a: Node | None, b: Node | None) -> Node | None:
@@ -90,13 +101,35 @@ def difference(a: Node | None, b: Node | None) -> Node | None:
         return a
     if a is b:
         return None
-    children: Node = {}
-    for k, child in _children(a):
-        other = b.get(k)
-        rest = child if other is None else difference(child, other)
-        if rest is not None:
-            children[k] = rest
-    return _join(is_member(a) and not is_member(b), children)
+    out: Node | None = None
+    for k, child in b.items():
+        if k == SELF:
+            continue
+        mine = a.get(k)
+        if mine is None:
+            continue
+        rest = difference(mine, child)
+        if rest is not mine:
+            if out is None:
+                out = dict(a)
+            if rest is None:
+                del out[k]
+            else:
+                out[k] = rest
+    if not b or SELF in b:
+        if not a:
+            return None
+        if SELF in a:
+            if out is None:
+                out = dict(a)
+            del out[SELF]
+    if out is None:
+        return a
+    if not out:
+        return None
+    if len(out) == 1 and SELF in out:
+        return {}
+    return out
 
 
 def intersection(a: Node | None, b: Node | None) -> Node | None:

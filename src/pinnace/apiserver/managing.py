@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from pinnace.apiserver import fieldsets, shapes
@@ -56,6 +56,10 @@ _STRIPPED_META = (
 )
 
 
+_STRIPPED_KEYS = frozenset("f:" + k for k in _STRIPPED_META)
+SELF = fieldsets.SELF
+
+
 class ShapeError(ValueError):
     """A list item that its list type cannot key (no key field, a duplicate, a null)."""
 
@@ -80,6 +84,17 @@ class Entry:
         """kube's manager identifier: appliers are one manager across apiVersions."""
         version = "" if self.operation == APPLY else self.api_version
         return (self.manager, self.operation, version, self.subresource)
+
+    def with_fields(self, fields: Node, *, time: str | None = None) -> Entry:
+        """This entry owning `fields` (and, when given, stamped `time`)."""
+        return Entry(
+            self.manager,
+            self.operation,
+            self.api_version,
+            fields,
+            time or self.time,
+            self.subresource,
+        )
 
     def describe(self) -> str:
         """The manager as a conflict message names it (`"kubectl-edit" using apps/v1`)."""
@@ -118,8 +133,9 @@ def manager_problems(name: str) -> list[str]:
 # -- the managedFields codec ---------------------------------------------------
 
 
-def decode(entries: Any) -> Managed | None:
-    """The entries of a managedFields list, or None when it is not a valid one."""
+def decode(entries: Any, *, trusted: bool = False) -> Managed | None:
+    """The entries of a managedFields list, or None when it is not a valid one
+    (`trusted`: as the server stored them, so their tries are not checked again)."""
     if not isinstance(entries, list):
         return None
     managed: Managed = {}
@@ -130,7 +146,7 @@ def decode(entries: Any) -> Managed | None:
         fields = raw.get("fieldsV1", {})
         if operation not in (APPLY, UPDATE) or raw.get("fieldsType", FIELDS_V1) != FIELDS_V1:
             return None
-        if not fieldsets.valid(fields):
+        if not trusted and not fieldsets.valid(fields):
             return None
         time = raw.get("time")
         entry = Entry(
@@ -167,7 +183,7 @@ def encode(managed: Mapping[Any, Entry]) -> list[dict[str, Any]]:
 
 def stored(obj: Object) -> Managed:
     """The managers of a stored object (none when it has none, or garbage)."""
-    return decode((obj.get("metadata") or {}).get("managedFields")) or {}
+    return decode((obj.get("metadata") or {}).get("managedFields"), trusted=True) or {}
 
 
 # -- walking objects beside their shape ----------------------------------------
@@ -220,9 +236,10 @@ def granular_map(value: Any, shape: shapes.Shape) -> bool:
 def everything(value: Any, shape: shapes.Shape) -> Node:
     """Every path of `value` (interior ones included), as a compare finds added fields."""
     if isinstance(value, dict) and value and not shape.atomic_map:
-        return fieldsets.member(
-            {fieldsets.field(k): everything(v, shape.field(k)) for k, v in value.items()}
-        )
+        node: Node = {SELF: {}}
+        for k, v in value.items():
+            node["f:" + k] = everything(v, shape.field(k)) if isinstance(v, (dict, list)) else {}
+        return node
     if isinstance(value, list) and value and shape.list_type != "atomic":
         pes = elements(value, shape)
         if pes is not None:
@@ -367,6 +384,14 @@ def ownable(node: Node | None, *, has_status: bool, subresource: str) -> Node | 
         return None
     if subresource == "status":
         return fieldsets.only(node, "f:status")
+    meta = node.get("f:metadata")
+    if (
+        "f:apiVersion" not in node
+        and "f:kind" not in node
+        and not (has_status and "f:status" in node)
+        and (meta is None or (SELF not in meta and not _STRIPPED_KEYS.intersection(meta)))
+    ):
+        return node
     node = {k: v for k, v in node.items() if k not in ("f:apiVersion", "f:kind")}
     if has_status and not subresource:
         node.pop("f:status", None)
@@ -407,11 +432,11 @@ def take(
     for ident, entry in managed.items():
         fields = fieldsets.difference(fieldsets.difference(entry.fields, changed), cmp.removed)
         if fields is not None:
-            out[ident] = entry if fields is entry.fields else replace(entry, fields=fields)
+            out[ident] = entry if fields is entry.fields else entry.with_fields(fields)
     if changed is not None:
         previous = out.get(manager.ident)
         fields = fieldsets.union(changed, previous.fields if previous else None)
-        out[manager.ident] = replace(manager, fields=fields or {}, time=now)
+        out[manager.ident] = manager.with_fields(fields or {}, time=now)
     return cap(out)
 
 
@@ -435,9 +460,9 @@ def cap(managed: Managed) -> Managed:
         if bucket.ident not in out:
             seed = first[entry.api_version]
             out.pop(seed.ident, None)
-            out[bucket.ident] = replace(bucket, fields=seed.fields, time=seed.time)
+            out[bucket.ident] = bucket.with_fields(seed.fields, time=seed.time)
         merged = fieldsets.union(entry.fields, out[bucket.ident].fields) or {}
-        out[bucket.ident] = replace(out[bucket.ident], fields=merged, time=entry.time)
+        out[bucket.ident] = out[bucket.ident].with_fields(merged, time=entry.time)
         out.pop(entry.ident, None)
         count -= 1
     return out
@@ -468,22 +493,47 @@ def track(
     """Set `new`'s managedFields after a create (`old` None) or an Update of `old`."""
     meta = new["metadata"]
     sent = meta.pop("managedFields", None)
+    kept = (old.get("metadata") or {}).get("managedFields") if old is not None else None
     base: Managed | None = None
-    if old is not None and subresource:
-        base = stored(old)
+    if old is not None and (subresource or sent is None or sent == kept):
+        base = decode(kept, trusted=True)
     elif isinstance(sent, list) and (not sent or sent == [{}]):
         base = {}
     else:
         base = decode(sent) if sent else None
-        if not base:
-            base = stored(old) if old is not None else {}
+        if not base and old is not None:
+            base = decode(kept, trusted=True)
     if not base and old is not None:
+        return
+    writer = Entry(manager or "unknown", UPDATE, api_version, {}, subresource=subresource)
+    if old is None and not base:
+        owned = ownable(
+            _created(new, shape, _skeleton(definition)),
+            has_status=has_status,
+            subresource=subresource,
+        )
+        if owned is not None:
+            meta["managedFields"] = encode({writer.ident: writer.with_fields(owned, time=now)})
         return
     before = without_managed_fields(old) if old is not None else _skeleton(definition)
     cmp = compare(before, new, shape).map(
         functools.partial(ownable, has_status=has_status, subresource=subresource)
     )
-    writer = Entry(manager or "unknown", UPDATE, api_version, {}, subresource=subresource)
-    managed = take(base, cmp, manager=writer, now=now)
+    managed = take(base or {}, cmp, manager=writer, now=now)
     if managed:
         meta["managedFields"] = encode(managed)
+
+
+def _created(new: Object, shape: shapes.Shape, skeleton: Object) -> Node | None:
+    """What `compare(skeleton, new)` adds, without the walk of a compare."""
+    out: Node = {}
+    for k, v in new.items():
+        if k in ("apiVersion", "kind"):
+            continue
+        node = everything(v, shape.field(k))
+        if k in skeleton and isinstance(v, dict):
+            node = {e: c for e, c in node.items() if e != SELF}
+            if not node:
+                continue
+        out[fieldsets.field(k)] = node
+    return out or None
