@@ -2,8 +2,8 @@
 
 Strategic merge patch exists only for built-in kinds (their merge keys come
 from the built-in schemas); for custom resources it is a 415, as upstream.
-Server-side apply (`application/apply-patch+yaml`) is not served: kubectl
-then reports that server-side apply is not available.
+Server-side apply (`application/apply-patch+yaml`) never reaches here:
+`writing` hands it to `ownership` and `applying`.
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 Every write goes through the same steps: decode or patch, check identity
 (kind, namespace, name, resourceVersion), apply the subresource rule (a main
 write keeps the stored status, a status write keeps everything else),
-`admission` (unknown fields, defaults, validation, per-kind hooks), then the
-store. A write that changes nothing is answered without touching the store,
+`admission` (unknown fields, defaults, validation, per-kind hooks), the
+managedFields of the write (`ownership`), then the store. A server-side apply
+PATCH is merged by `ownership`/`applying` first and then stored the same way
+(created when the object does not exist). A write that changes nothing is answered without touching the store,
 so it bumps no resourceVersion and emits no watch event.
 """
 
