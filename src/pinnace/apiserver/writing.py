@@ -6,8 +6,9 @@ write keeps the stored status, a status write keeps everything else),
 `admission` (unknown fields, defaults, validation, per-kind hooks), the
 managedFields of the write (`ownership`), then the store. A server-side apply
 PATCH is merged by `ownership`/`applying` first and then stored the same way
-(created when the object does not exist). A write that changes nothing is answered without touching the store,
-so it bumps no resourceVersion and emits no watch event.
+(created when the object does not exist). A write that changes nothing is
+answered without touching the store, so it bumps no resourceVersion and emits
+no watch event.
 """
 
 from __future__ import annotations
