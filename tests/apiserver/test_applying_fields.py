@@ -249,3 +249,42 @@ def test_set_operations_agree_with_sets_of_paths(seed: int) -> None:
     assert sorted(fieldsets.paths(fieldsets.union(_trie(a), _trie(b)))) == printed(a | b)
     assert sorted(fieldsets.paths(fieldsets.difference(_trie(a), _trie(b)))) == printed(a - b)
     assert sorted(fieldsets.paths(fieldsets.intersection(_trie(a), _trie(b)))) == printed(a & b)
+
+
+DEPLOYMENT = builtins.by_kind("apps", "v1", "Deployment")
+
+
+@pytest.mark.parametrize(
+    ("kind", "obj"),
+    [
+        pytest.param(CONFIGMAP, {**configmap(a="1"), "binaryData": {}}, id="configmap"),
+        pytest.param(
+            POD,
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": "p", "labels": {"a": "b"}, "finalizers": ["x/y"]},
+                "spec": {
+                    "containers": [{"name": "c", "image": "i", "ports": [{"containerPort": 80}]}]
+                },
+                "status": {"phase": "Pending"},
+            },
+            id="pod",
+        ),
+        pytest.param(
+            DEPLOYMENT,
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "d", "annotations": {}},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"a": "b"}}, "template": {}},
+            },
+            id="deployment",
+        ),
+    ],
+)
+def test_the_create_walk_agrees_with_a_compare(kind: Any, obj: dict[str, Any]) -> None:
+    fast = track(None, copy.deepcopy(obj), "maker", kind=kind)["metadata"]["managedFields"]
+    added = managing.compare(managing.skeleton(kind.definition), obj, shapes.root(kind)).added
+    slow = managing.ownable(added, has_status=kind.has_status, subresource="")
+    assert fast[0]["fieldsV1"] == slow

@@ -114,7 +114,9 @@ def manager_name(query_value: str | None, user_agent: str | None) -> str:
     if query_value:
         return query_value
     prefix = (user_agent or "").split("/", 1)[0]
-    return "".join(c for c in prefix if c.isprintable())[:MAX_MANAGER_LENGTH]
+    if not prefix.isprintable():
+        prefix = "".join(c for c in prefix if c.isprintable())
+    return prefix[:MAX_MANAGER_LENGTH]
 
 
 def manager_problems(name: str) -> list[str]:
@@ -469,7 +471,7 @@ def cap(managed: Managed) -> Managed:
 
 
 @functools.cache
-def _skeleton(definition: str | None) -> Object:
+def skeleton(definition: str | None) -> Object:
     """What a new object looks like before its fields are set: the top-level structs
     a typed kube object always carries (so `spec` itself is not owned on create)."""
     if definition is None:
@@ -507,15 +509,13 @@ def track(
         return
     writer = Entry(manager or "unknown", UPDATE, api_version, {}, subresource=subresource)
     if old is None and not base:
-        owned = ownable(
-            _created(new, shape, _skeleton(definition)),
-            has_status=has_status,
-            subresource=subresource,
-        )
+        owned = _created(new, shape, skeleton(definition), has_status=has_status)
+        if subresource:
+            owned = ownable(owned, has_status=has_status, subresource=subresource)
         if owned is not None:
             meta["managedFields"] = encode({writer.ident: writer.with_fields(owned, time=now)})
         return
-    before = without_managed_fields(old) if old is not None else _skeleton(definition)
+    before = without_managed_fields(old) if old is not None else skeleton(definition)
     cmp = compare(before, new, shape).map(
         functools.partial(ownable, has_status=has_status, subresource=subresource)
     )
@@ -524,16 +524,26 @@ def track(
         meta["managedFields"] = encode(managed)
 
 
-def _created(new: Object, shape: shapes.Shape, skeleton: Object) -> Node | None:
-    """What `compare(skeleton, new)` adds, without the walk of a compare."""
+def _created(
+    new: Object, shape: shapes.Shape, skeleton: Object, *, has_status: bool
+) -> Node | None:
+    """What `compare(skeleton, new)` adds that a create may own, without a compare."""
     out: Node = {}
     for k, v in new.items():
-        if k in ("apiVersion", "kind"):
+        if k in ("apiVersion", "kind") or (has_status and k == "status"):
             continue
-        node = everything(v, shape.field(k))
-        if k in skeleton and isinstance(v, dict):
-            node = {e: c for e, c in node.items() if e != SELF}
-            if not node:
-                continue
-        out[fieldsets.field(k)] = node
+        sub = shape.field(k)
+        if k == "metadata" and isinstance(v, dict):
+            node: Node = {
+                "f:" + mk: everything(mv, sub.field(mk)) if isinstance(mv, (dict, list)) else {}
+                for mk, mv in v.items()
+                if mk not in _STRIPPED_META
+            }
+        elif k in skeleton and isinstance(v, dict):
+            node = {e: c for e, c in everything(v, sub).items() if e != SELF}
+        else:
+            out["f:" + k] = everything(v, sub)
+            continue
+        if node:
+            out["f:" + k] = node
     return out or None
