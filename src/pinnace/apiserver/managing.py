@@ -165,10 +165,11 @@ def decode(entries: Any, *, trusted: bool = False) -> Managed | None:
 
 def encode(managed: Mapping[Any, Entry]) -> list[dict[str, Any]]:
     """managedFields in kube's order: Apply before Update, then by time, manager, …"""
-    ordered = sorted(
-        managed.values(),
-        key=lambda e: (e.operation, e.time or "", e.manager, e.api_version, e.subresource),
-    )
+    ordered = list(managed.values())
+    if len(ordered) > 1:
+        ordered.sort(
+            key=lambda e: (e.operation, e.time or "", e.manager, e.api_version, e.subresource)
+        )
     out = []
     for e in ordered:
         raw: dict[str, Any] = {"manager": e.manager, "operation": e.operation}

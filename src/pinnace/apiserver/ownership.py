@@ -31,6 +31,8 @@ def is_apply(req: Request) -> bool:
 def manager(req: Request, *, required: bool = False) -> str:
     """The request's field manager; raises Invalid when it is bad (or missing for apply)."""
     given = req.query.get("fieldManager")
+    if given is None and not required:
+        return managing.manager_name(None, req.headers.get("user-agent"))
     causes = [errors.cause("fieldManager", p) for p in managing.manager_problems(given or "")]
     if required and not given:
         causes.insert(
