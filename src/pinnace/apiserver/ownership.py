@@ -1,7 +1,8 @@
 """The write path's side of field ownership: requests in, Status errors out.
 
-`writing` calls `track` on every create and update once the object is admitted
-(managedFields by `managing`), and `apply` for a PATCH with
+The generic store (`stores`) calls `own` on every create and update once the
+object is admitted (managedFields by `managing`); `writing` calls `manager` for
+every write's options and `apply` for a PATCH with
 `application/apply-patch+yaml` (the merge by `applying`). This module reads
 what kube reads from the request — `?fieldManager=` (else the User-Agent's first
 segment), `?force=`, the subresource — and words its errors as kube-apiserver:
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 
 from pinnace.api.infos import ResourceInfo
-from pinnace.apiserver import applying, encoding, errors, managing, shapes
+from pinnace.apiserver import applying, encoding, errors, managing, rest, shapes
 from pinnace.apiserver.messages import Request
 from pinnace.kits.kube.objects import Object
 
@@ -61,17 +62,40 @@ def check_patch(req: Request) -> None:
         )
 
 
-def track(info: ResourceInfo, old: Object | None, new: Object, req: Request, now: str) -> None:
-    """Set `new`'s managedFields for this create (`old` None) or update."""
+def applied_fields(obj: Object, options: rest.Options) -> list[Any] | None:
+    """An apply's managedFields (taken before a strategy resets the object), else None."""
+    if not options.applied:
+        return None
+    return list((obj.get("metadata") or {}).get("managedFields") or [])
+
+
+def own(
+    info: ResourceInfo,
+    old: Object | None,
+    new: Object,
+    *,
+    manager: str,
+    subresource: str,
+    now: str,
+    applied: list[Any] | None,
+) -> None:
+    """Set `new`'s managedFields: an apply's (`applied`), else tracked for this create
+    (`old` None) or update by `manager`."""
+    if applied is not None:
+        if applied:
+            new["metadata"]["managedFields"] = applied
+        else:
+            new["metadata"].pop("managedFields", None)
+        return
     managing.track(
         old,
         new,
         shape=shapes.root(info),
         definition=info.definition,
         api_version=info.api_version,
-        manager=manager(req),
+        manager=manager,
         now=now,
-        subresource=req.info.subresource or "",
+        subresource=subresource,
         has_status=info.has_status,
     )
 
@@ -120,11 +144,6 @@ def _decode(body: bytes, kind: str) -> Any:
         except orjson.JSONDecodeError:
             pass
     return encoding.decode(body, encoding.APPLY_PATCH, what=kind)
-
-
-def managed_fields(obj: Object) -> Any:
-    """The managedFields an apply computed (to carry past the subresource rule)."""
-    return (obj.get("metadata") or {}).get("managedFields")
 
 
 def _gvk(config: Object) -> str:

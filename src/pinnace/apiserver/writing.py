@@ -1,39 +1,45 @@
-"""Writes: create (POST), update (PUT) and patch (PATCH) of objects and their status.
+"""Write handlers: create (POST), update (PUT) and patch (PATCH), for objects and subresources.
 
-Every write goes through the same steps: decode or patch, check identity
-(kind, namespace, name, resourceVersion), apply the subresource rule (a main
-write keeps the stored status, a status write keeps everything else),
-`admission` (unknown fields, defaults, validation, per-kind hooks), the
-managedFields of the write (`ownership`), then the store. A server-side apply
-PATCH is merged by `ownership`/`applying` first and then stored the same way
-(created when the object does not exist). A write that changes nothing is
-answered without touching the store, so it bumps no resourceVersion and emits
-no watch event.
+A handler only turns the HTTP request into a call on its path's storage
+(`storages.lookup`): it decodes the body as the path's kind (`Storage.view`),
+checks the body's identity against the URL (kind, namespace, name), and passes
+the write on, with the request's options (dryRun, fieldValidation) in
+`rest.Options`. For an update the storage gets an `Updater` that turns the
+current object into the next one: the PUT body, or the PATCH applied to it
+(`patching.apply`, where each patch type is one entry), or for a server-side
+apply the configuration merged into it (`ownership.apply`, which may create).
+Everything else —
+strategy, admission, dry-run, the store, the watch — happens in the storage
+(`stores.Store`). Warnings collected on the way become `Warning` headers.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from pinnace.api.infos import ResourceInfo
-from pinnace.apiserver import (
-    admission,
-    encoding,
-    errors,
-    metadata,
-    ownership,
-    patching,
-    registry,
-    resolving,
-    subresources,
-)
+from pinnace.apiserver import encoding, errors, ownership, patching, resolving, rest, storages
 from pinnace.apiserver.messages import Reply, Request
 from pinnace.apiserver.server import ApiServer
-from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
 
 
-def _check_identity(info: ResourceInfo, obj: Object, req: Request) -> None:
+def options(req: Request, *, applied: bool = False) -> rest.Options:
+    return rest.Options(
+        dry_run=req.dry_run,
+        field_validation=req.field_validation,
+        field_manager=ownership.manager(req, required=applied),
+        applied=applied,
+    )
+
+
+def _reply(code: int, body: Object, opts: rest.Options) -> Reply:
+    reply = Reply(code, body)
+    for warning in opts.warnings:
+        reply.warn(warning)
+    return reply
+
+
+def check_identity(info: ResourceInfo, obj: Object, req: Request) -> None:
+    """The body's apiVersion, kind and namespace agree with the URL; fills them in."""
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if api_version not in (None, "", info.api_version):
         group, _, _ = str(api_version).rpartition("/")
@@ -66,172 +72,104 @@ def _check_identity(info: ResourceInfo, obj: Object, req: Request) -> None:
         meta.pop("namespace", None)
 
 
+def _storage(server: ApiServer, req: Request) -> rest.Storage:
+    return storages.lookup(server, resolving.resource(server, req), req.info.subresource)
+
+
 async def create(server: ApiServer, req: Request) -> Reply:
-    info = resolving.resource(server, req)
-    if req.info.subresource:
-        return await subresources.create(server, req, info)
+    storage = _storage(server, req)
+    info = storage.info
     if info.namespaced and req.info.namespace is None:
-        raise errors.MethodNotAllowed(
-            "the server does not allow this method on the requested resource"
-        )
-    obj = encoding.decode_object(req.body, req.headers.get("content-type"), kind=info.kind)
-    _check_identity(info, obj, req)
-    meta = obj["metadata"]
-    if not meta.get("name") and meta.get("generateName"):
-        meta["name"] = metadata.generate_name(str(meta["generateName"]))
-    return await write_create(server, req, info, obj)
-
-
-async def write_create(
-    server: ApiServer, req: Request, info: ResourceInfo, obj: Object, *, applied: bool = False
-) -> Reply:
-    """Admit and store the new object `obj` (POST, and an apply that creates)."""
-    meta = obj["metadata"]
-    reply = Reply(201)
-    fields = (ownership.managed_fields(obj) or []) if applied else None
-    admission.admit_create(server, info, obj, req, reply)
-    rkey = registry.storage_key(info)
-    ns = meta.get("namespace", "")
-    if server.store.get(rkey, ns, meta["name"]) is not None:
-        raise errors.AlreadyExists.of(
-            info.resource.group_resource, meta["name"], info.group, info.plural
-        )
-    _own(info, None, obj, req, server.now(), fields)
-    metadata.init_on_create(obj, server.now())
-    admission.on_store(server, info, obj, None)
-    if not req.dry_run:
-        await server.store.put(rkey, obj, None)
-    reply.body = resolving.present(info, obj)
-    return reply
-
-
-def _own(
-    info: ResourceInfo,
-    old: Object | None,
-    new: Object,
-    req: Request,
-    now: str,
-    applied: list[Any] | None,
-) -> None:
-    """managedFields: those an apply computed, else tracked for this create or update."""
-    if applied is None:
-        ownership.track(info, old, new, req, now)
-    elif applied:
-        new["metadata"]["managedFields"] = applied
-    else:
-        new["metadata"].pop("managedFields", None)
+        raise rest.not_allowed()
+    obj = encoding.decode_object(req.body, req.headers.get("content-type"), kind=storage.view.kind)
+    if storage.view is info:
+        check_identity(info, obj, req)
+    opts = options(req)
+    code, body = await storage.create(req.info.namespace or "", req.info.name, obj, opts)
+    return _reply(code, resolving.present(storage.view, body), opts)
 
 
 async def update(server: ApiServer, req: Request) -> Reply:
-    info = resolving.resource(server, req)
-    sub = req.info.subresource
-    if sub == "scale":
-        return await subresources.scale_update(server, req, info)
-    old = resolving.existing(server, req, info)
+    storage = _storage(server, req)
+    info = storage.view
     obj = encoding.decode_object(req.body, req.headers.get("content-type"), kind=info.kind)
-    _check_identity(info, obj, req)
-    name = obj["metadata"].get("name")
-    if name != req.info.name:
-        raise errors.BadRequest(
-            f"the name of the object ({name}) does not match the name on the URL ({req.info.name})"
-        )
-    if info.is_custom and not obj["metadata"].get("resourceVersion"):
-        raise errors.Invalid.of(
-            info.kind,
-            str(name),
-            info.group,
-            [
-                errors.cause(
-                    "metadata.resourceVersion",
-                    "Invalid value: 0x0: must be specified for an update",
-                )
-            ],
-        )
-    return await write_update(server, req, info, old, obj)
+    if storage.view is storage.info:
+        check_identity(info, obj, req)
+        name = obj["metadata"].get("name")
+        if name != req.info.name:
+            raise errors.BadRequest(
+                f"the name of the object ({name}) does not match the name on the URL "
+                f"({req.info.name})"
+            )
+        if info.is_custom and not obj["metadata"].get("resourceVersion"):
+            raise errors.Invalid.of(
+                info.kind,
+                str(name),
+                info.group,
+                [
+                    errors.cause(
+                        "metadata.resourceVersion",
+                        "Invalid value: 0x0: must be specified for an update",
+                    )
+                ],
+            )
+    return await _update(storage, req, lambda _current: obj)
 
 
 async def patch(server: ApiServer, req: Request) -> Reply:
-    info = resolving.resource(server, req)
-    if req.info.subresource == "scale":
-        return await subresources.scale_patch(server, req, info)
+    storage = _storage(server, req)
+    view = storage.view
     ownership.check_patch(req)
     if ownership.is_apply(req):
-        return await _apply(server, req, info)
-    old = resolving.existing(server, req, info)
-    patched = patching.apply(info, old, req)
-    if not isinstance(patched, dict):
-        raise errors.BadRequest("the patched object is not a JSON object")
-    patched.setdefault("metadata", {})
-    patched["metadata"]["name"] = req.info.name
-    _check_identity(info, patched, req)
-    return await write_update(server, req, info, old, patched)
+        return await _apply(server, req, storage)
+    content_type = req.headers.get("content-type")
+
+    def patched(current: Object | None) -> Object:
+        if current is None:  # pragma: no cover - no patch type creates yet
+            raise errors.NotFound("the server could not find the requested resource")
+        result = patching.apply(view, current, content_type=content_type, body=req.body)
+        if not isinstance(result, dict):
+            raise errors.BadRequest("the patched object is not a JSON object")
+        if storage.view is storage.info:
+            result.setdefault("metadata", {})
+            if not isinstance(result["metadata"], dict):
+                raise errors.BadRequest("the patched object's metadata is not a JSON object")
+            result["metadata"]["name"] = req.info.name
+            check_identity(view, result, req)
+        return result
+
+    return await _update(storage, req, patched)
 
 
-async def _apply(server: ApiServer, req: Request, info: ResourceInfo) -> Reply:
-    """Server-side apply: update the object, or create it when it does not exist."""
-    ns = req.info.namespace or ""
-    live = server.store.get(registry.storage_key(info), ns, req.info.name or "")
-    if live is None and req.info.subresource:
-        raise errors.NotFound.of(
-            info.resource.group_resource, req.info.name or "", info.group, info.plural
+async def _apply(server: ApiServer, req: Request, storage: rest.Storage) -> Reply:
+    """Server-side apply: the object path creates what does not exist, `/status` does not."""
+    info = storage.info
+    if storage.view is not info:
+        raise errors.UnsupportedMedia(
+            "the body of the request was in an unknown format - accepted media types include: "
+            + ", ".join(m for m in patching.PATCHERS)
         )
-    obj = ownership.apply(info, live, req, server.now())
-    obj["metadata"]["name"] = req.info.name
-    _check_identity(info, obj, req)
-    if live is None:
-        return await write_create(server, req, info, obj, applied=True)
-    return await write_update(server, req, info, live, obj, applied=True)
+
+    def applied(current: Object | None) -> Object:
+        obj = ownership.apply(info, current, req, server.now())
+        obj["metadata"]["name"] = req.info.name
+        check_identity(info, obj, req)
+        return obj
+
+    opts = options(req, applied=True)
+    obj, created = await storage.update(
+        req.info.namespace or "",
+        req.info.name or "",
+        applied,
+        opts,
+        allow_create=req.info.subresource is None,
+    )
+    return _reply(201 if created else 200, resolving.present(storage.view, obj), opts)
 
 
-async def write_update(
-    server: ApiServer,
-    req: Request,
-    info: ResourceInfo,
-    old: Object,
-    new: Object,
-    *,
-    applied: bool = False,
-) -> Reply:
-    """Validate and store `new` as the next state of `old` (PUT, PATCH and subresources)."""
-    sent_rv = new["metadata"].get("resourceVersion")
-    if sent_rv and str(sent_rv) != old["metadata"]["resourceVersion"]:
-        raise errors.Conflict.stale(
-            info.resource.group_resource, old["metadata"]["name"], info.group, info.plural
-        )
-    fields = (ownership.managed_fields(new) or []) if applied else None
-    sub = req.info.subresource
-    if sub == "status":
-        status = new.get("status")
-        new = objects.clone(old)
-        if status is None:
-            new.pop("status", None)
-        else:
-            new["status"] = status
-    elif sub == "finalize":
-        finalizers = (new.get("spec") or {}).get("finalizers")
-        new = objects.clone(old)
-        new.setdefault("spec", {})["finalizers"] = finalizers or []
-    elif sub is None and info.has_status:
-        if "status" in old:
-            new["status"] = objects.clone(old["status"])
-        else:
-            new.pop("status", None)
-    elif sub is not None:
-        raise errors.NotFound("the server could not find the requested resource")
-    reply = Reply(200)
-    metadata.carry_on_update(new, old)
-    admission.admit_update(server, info, new, old, req, reply)
-    _own(info, old, new, req, server.now(), fields)
-    if metadata.same_content(new, old):
-        reply.body = resolving.present(info, old)
-        return reply
-    rkey = registry.storage_key(info)
-    if not req.dry_run:
-        if admission.deletion_complete(new):
-            await server.store.remove(rkey, new)
-            admission.on_removed(server, info, new)
-        else:
-            admission.on_store(server, info, new, old)
-            await server.store.put(rkey, new, old)
-    reply.body = resolving.present(info, new)
-    return reply
+async def _update(storage: rest.Storage, req: Request, updater: rest.Updater) -> Reply:
+    opts = options(req)
+    obj, created = await storage.update(
+        req.info.namespace or "", req.info.name or "", updater, opts
+    )
+    return _reply(201 if created else 200, resolving.present(storage.view, obj), opts)
