@@ -19,10 +19,12 @@ the hooks that keep the registry in step) is skipped. The committed change goes
 on to the watch fan-out (`watching.Hub`). Everything here is synchronous up to
 the store write, so a read-check-write needs no lock.
 
-New write semantics plug in at the `Updater` a handler passes (`writing.patch`
-→ `patching.apply`, or `ownership.apply` for server-side apply). Every write's
-managedFields are set once it is admitted (`_own` → `ownership.own`): tracked
-for the write's field manager, or, for an apply, the entries the apply computed.
+New write semantics plug in at the `Updater` a handler passes (a new patch
+type is one entry of `patching.PATCHERS`; server-side apply is
+`ownership.apply`, and `update(..., allow_create=True)` creates a missing
+object, as an apply patch does). Every write's managedFields are set once it
+is admitted (`_own` → `ownership.own`): tracked for the write's field manager,
+or, for an apply, the entries the apply computed.
 """
 
 from __future__ import annotations
