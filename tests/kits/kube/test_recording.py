@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-from tests.controllers import helpers
-
 from pinnace.api import kinds
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, recording
 from pinnace.kits.kube.objects import Object
-
-
-@pytest.fixture
-async def kube(tmp_path: Path) -> AsyncIterator[clients.Client]:
-    async with helpers.real_apiserver(tmp_path) as client:
-        await client.create(kinds.NAMESPACES, {"metadata": {"name": "ns"}})
-        yield client
 
 
 async def _pod(kube: clients.Client) -> Object:
