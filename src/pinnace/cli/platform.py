@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import uvicorn
 
-from pinnace import runtime
+from pinnace import pipelines, runtime
 from pinnace.api import crds, kinds
 from pinnace.apiserver import app as api_app
 from pinnace.apiserver import server as api_server
@@ -34,6 +34,7 @@ from pinnace.controllers import builtin
 from pinnace.gateway import app as gateway_app
 from pinnace.gateway import settings as gateway_settings
 from pinnace.kits.kube import clients, errors
+from pinnace.pipelines import pipelineruns as pipeline_runs
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,10 @@ class Platform:
             await asyncio.sleep(0.005)
         await install_crds(self._client)
         await self._gateway.start()
-        self._parts.append(await builtin.start(self._client))
+        mgr = builtin.build(self._client)
+        pipelines.setup(mgr, settings=pipeline_runs.Settings.for_data_dir(options.data_dir))
+        await mgr.start()
+        self._parts.append(mgr)
         self._parts.append(
             await runtime.start(
                 self._client,

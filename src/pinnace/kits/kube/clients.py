@@ -405,6 +405,19 @@ class Client:
             resp.release()
         return orjson.loads(payload) if payload else {}
 
+    async def text(
+        self, method: str, path: str, *, params: Mapping[str, object | None] | None = None
+    ) -> str:
+        """One call, the body as text (pods/log and other non-JSON subresources)."""
+        resp = await self._open(method, path, params=params)
+        try:
+            payload = await resp.read()
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise errors.TransportError(f"{method} {path}: {exc!r}") from exc
+        finally:
+            resp.release()
+        return payload.decode("utf-8", "replace")
+
     # -- verbs -------------------------------------------------------------------------------
 
     async def get(
