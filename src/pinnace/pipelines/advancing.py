@@ -231,7 +231,9 @@ class _Pass:
         for name, p in comp.inputs.parameters.items():
             if name in given.parameters:
                 try:
-                    out.parameters[name] = checks.coerce(p.type, given.parameters[name])
+                    out.parameters[name] = checks.coerce(
+                        p.type, given.parameters[name], lenient=True
+                    )
                 except ValueError as exc:
                     raise errors.InvalidPipeline(
                         [errors.Problem(f"inputs.parameters[{name!r}]", str(exc), task.name)]
@@ -549,6 +551,7 @@ class _Pass:
             command=container.command,
             args=container.args,
             outputs_uri=stores.join(task_uri, stores.OUTPUTS),
+            task_root=task_uri,
             pipeline_name=self.pipeline.name,
             pipeline_root=self.run.pipeline_root,
             run_uid=self.run.uid,

@@ -10,6 +10,7 @@ function per rule, no I/O).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -262,10 +263,16 @@ _PYTHON_TYPES: dict[specs.ParameterType, tuple[type, ...]] = {
 }
 
 
-def coerce(ptype: specs.ParameterType, value: Any) -> Any:
-    """`value` as a parameter of `ptype`; raises ValueError when it cannot be one."""
+def coerce(ptype: specs.ParameterType, value: Any, *, lenient: bool = False) -> Any:
+    """`value` as a parameter of `ptype`; raises ValueError when it cannot be one.
+
+    `lenient` (values passed between tasks): a list or struct given to a STRING input
+    becomes its JSON text, as KFP's driver does for loop items over dicts.
+    """
     if value is None:
         return None
+    if lenient and ptype is specs.ParameterType.STRING and isinstance(value, list | dict):
+        return json.dumps(value)
     if (
         ptype is specs.ParameterType.NUMBER_INTEGER
         and isinstance(value, float)

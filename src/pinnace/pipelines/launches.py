@@ -54,6 +54,8 @@ class Launch:
     command: tuple[Any, ...]
     args: tuple[Any, ...]
     outputs_uri: str
+    task_root: str = ""
+    """The task's directory in the store (`dsl.get_uri()` and executor_output.json live there)."""
     pipeline_name: str = ""
     pipeline_root: str = ""
     run_uid: str = ""
@@ -77,6 +79,7 @@ class Launch:
             command=tuple(d.get("command") or ()),
             args=tuple(d.get("args") or ()),
             outputs_uri=d["outputs_uri"],
+            task_root=d.get("task_root") or "",
             pipeline_name=d.get("pipeline_name") or "",
             pipeline_root=d.get("pipeline_root") or "",
             run_uid=d.get("run_uid") or "",

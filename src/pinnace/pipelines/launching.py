@@ -63,10 +63,14 @@ def executor_input(launch: launches.Launch, work: Path) -> tuple[dict[str, Any],
                 }
             )
         inputs["artifacts"][name] = {"artifacts": items}
+    # kfp's executor takes the directory of this file as the task root (`dsl.get_uri()`),
+    # so it lives in the task's directory of the store, where artifacts it names persist.
+    root = Path(_local(launch.task_root)) if launch.task_root else work
+    root.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, Any] = {
         "parameters": {},
         "artifacts": {},
-        "outputFile": str(work / "executor_output.json"),
+        "outputFile": str(root / "executor_output.json"),
     }
     for name in launch.output_parameters:
         outputs["parameters"][name] = {"outputFile": str(work / "parameters" / name)}
