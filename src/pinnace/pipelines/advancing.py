@@ -229,17 +229,15 @@ class _Pass:
         """`given` restricted to the component's inputs, defaults filled, types checked."""
         out = _Scope(artifacts={k: v for k, v in given.artifacts.items()})
         for name, p in comp.inputs.parameters.items():
-            if name in given.parameters:
-                try:
-                    out.parameters[name] = checks.coerce(
-                        p.type, given.parameters[name], lenient=True
-                    )
-                except ValueError as exc:
-                    raise errors.InvalidPipeline(
-                        [errors.Problem(f"inputs.parameters[{name!r}]", str(exc), task.name)]
-                    ) from exc
-            elif p.has_default:
-                out.parameters[name] = p.default
+            if name not in given.parameters and not p.has_default:
+                continue
+            value = given.parameters.get(name, p.default)
+            try:
+                out.parameters[name] = checks.coerce(p.type, value, lenient=True)
+            except ValueError as exc:
+                raise errors.InvalidPipeline(
+                    [errors.Problem(f"inputs.parameters[{name!r}]", str(exc), task.name)]
+                ) from exc
         return out
 
     # -- DAGs -----------------------------------------------------------------------------

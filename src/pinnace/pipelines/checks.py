@@ -309,7 +309,10 @@ def arguments(pipeline: specs.Pipeline, values: Mapping[str, Any]) -> dict[str, 
             except ValueError as exc:
                 problems.append(Problem(field, str(exc)))
         elif p.has_default:
-            out[name] = p.default
+            try:
+                out[name] = coerce(p.type, p.default)  # the compiler writes int defaults as 3.0
+            except ValueError as exc:
+                problems.append(Problem(f"root.inputDefinitions.parameters[{name!r}]", str(exc)))
         elif not p.optional:
             problems.append(Problem(field, f"required pipeline input ({p.type.value}) is missing"))
     if problems:
