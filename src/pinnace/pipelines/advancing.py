@@ -495,7 +495,7 @@ class _Pass:
             result = _Done(
                 State.SUCCEEDED,
                 dict(outputs.parameters),
-                {k: [_artifact_dict(a) for a in v] for k, v in outputs.artifacts.items()},
+                {k: [a.to_status() for a in v] for k, v in outputs.artifacts.items()},
             )
             self.record(task_id, task, parent, state=State.SUCCEEDED, outputs=_outputs(result))
             return result
@@ -521,13 +521,13 @@ class _Pass:
         uri = inputs.parameters.get(src.name) if isinstance(src, specs.ComponentInput) else None
         if isinstance(src, specs.Constant):
             uri = self.constant(src.value)
-        art = {
-            "uri": str(uri or ""),
-            "name": "artifact",
-            "schema_title": importer.schema_title,
-            "schema_version": importer.schema_version,
-            "metadata": dict(importer.metadata),
-        }
+        art = launches.Artifact(
+            uri=str(uri or ""),
+            name="artifact",
+            schema_title=importer.schema_title,
+            schema_version=importer.schema_version,
+            metadata=dict(importer.metadata),
+        ).to_status()
         result = _Done(State.SUCCEEDED, artifacts={"artifact": [art]})
         self.record(task_id, task, parent, state=State.SUCCEEDED, outputs=_outputs(result))
         return result
@@ -573,16 +573,6 @@ class _Pass:
     def requeue(self, seconds: float) -> None:
         current = self.plan.requeue_after
         self.plan.requeue_after = seconds if current is None else min(current, seconds)
-
-
-def _artifact_dict(a: launches.Artifact) -> dict[str, Any]:
-    return {
-        "uri": a.uri,
-        "name": a.name,
-        "schema_title": a.schema_title,
-        "schema_version": a.schema_version,
-        "metadata": dict(a.metadata),
-    }
 
 
 def _outputs(done: _Done) -> dict[str, Any]:

@@ -28,13 +28,24 @@ class Artifact:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Artifact:
+        """From this file's own form or the status form (`schemaTitle`, camelCase)."""
         return cls(
             uri=str(d["uri"]),
             name=str(d.get("name") or ""),
-            schema_title=str(d.get("schema_title") or "system.Artifact"),
-            schema_version=str(d.get("schema_version") or "0.0.1"),
+            schema_title=str(d.get("schema_title") or d.get("schemaTitle") or "system.Artifact"),
+            schema_version=str(d.get("schema_version") or d.get("schemaVersion") or "0.0.1"),
             metadata=dict(d.get("metadata") or {}),
         )
+
+    def to_status(self) -> dict[str, Any]:
+        """As PipelineRun status shows it (camelCase, like every other status field)."""
+        return {
+            "uri": self.uri,
+            "name": self.name,
+            "schemaTitle": self.schema_title,
+            "schemaVersion": self.schema_version,
+            "metadata": dict(self.metadata),
+        }
 
 
 @dataclass(frozen=True, slots=True)
