@@ -31,6 +31,7 @@ lint: install
 	$(BIN)/ruff format --check src tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_import_cycles.py
 
 unit: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/pytest -m "not e2e" -q

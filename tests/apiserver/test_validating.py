@@ -300,5 +300,6 @@ def test_root_required_fields_are_not_reported_for_root_fields() -> None:
     result = validating.validate_object(builtins.EVENTS, event)
     assert result.causes == []
     assert result.unknown == []
+    # …and `involvedObject` is a Go struct upstream: missing, it is empty, which kube accepts.
     missing = validating.validate_object(builtins.EVENTS, {"metadata": {"name": "e"}})
-    assert [c.field for c in missing.causes] == ["involvedObject"]
+    assert missing.causes == []

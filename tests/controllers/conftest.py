@@ -56,3 +56,13 @@ async def platform() -> AsyncIterator[Platform]:
     yield make
     for mgr in started:
         await mgr.stop()
+
+
+@pytest.fixture
+async def real_kube(tmp_path: Path) -> AsyncIterator[Any]:
+    """The embedded API server (real semantics) and a client for it, with namespace `ns`."""
+    from helpers import real_apiserver
+
+    async with real_apiserver(tmp_path) as client:
+        await client.create(kinds.NAMESPACES, {"metadata": {"name": "ns"}})
+        yield client

@@ -27,6 +27,7 @@ TOO_MANY = "FieldValueTooMany"
 
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_LINE_BREAKS = str.maketrans("", "", "\r\n")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
 
 
@@ -74,8 +75,8 @@ def _format_ok(fmt: str, value: str) -> bool:
     if fmt == "uuid":
         return bool(_UUID.match(value))
     if fmt == "byte":
-        try:
-            base64.b64decode(value, validate=True)
+        try:  # Go's base64 decoder (how kube reads []byte) skips \r and \n
+            base64.b64decode(value.translate(_LINE_BREAKS), validate=True)
         except (binascii.Error, ValueError):
             return False
         return True

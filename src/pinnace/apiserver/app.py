@@ -26,7 +26,6 @@ from pinnace.apiserver import (
     resolving,
     storage,
     streaming,
-    subresources,
     swagger,
     writing,
 )
@@ -47,6 +46,9 @@ class ApiApp:
         self.documents = documents.Documents(server)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self._websocket(scope, receive, send)
+            return
         if scope["type"] != "http":
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
@@ -65,6 +67,40 @@ class ApiApp:
             log.exception("internal error serving %s %s", scope["method"], scope["path"])
             reply = Reply(500, errors.InternalError("an internal error occurred").status())
         await self._send(reply, scope, receive, send)
+
+    async def _websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket upgrade: watch streams as kube-apiserver serves them, else a Status.
+
+        Each watch event is one text frame holding the event's JSON, as kube-apiserver's
+        WebSocket watch sends it. Nothing else is served over WebSocket (exec, attach and
+        port-forward are not served at all): the upgrade is refused with the Status an
+        HTTP request would get, never a bare 500.
+        """
+        if (await receive())["type"] != "websocket.connect":
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        try:
+            info = requests.resolve(
+                "GET", scope["path"], requests.parse_query(scope.get("query_string", b""))
+            )
+            if info.is_resource and info.verb != "watch":
+                resolving.resource(self.server, Request(info=info, headers=headers))
+            if not info.is_resource or info.verb != "watch":
+                raise errors.BadRequest(
+                    "only watch requests (?watch=true) are served over WebSocket"
+                )
+            reply = await streaming.watch(self.server, Request(info=info, headers=headers))
+        except errors.StatusError as exc:
+            await _refuse(scope, send, exc.code, exc.status())
+            return
+        except Exception:
+            log.exception("internal error serving a WebSocket upgrade on %s", scope["path"])
+            failure = errors.InternalError("an internal error occurred")
+            await _refuse(scope, send, failure.code, failure.status())
+            return
+        await send({"type": "websocket.accept"})
+        assert reply.stream is not None
+        await _pump_frames(reply.stream, receive, send)
 
     async def _read_body(self, receive: Receive, headers: dict[str, str]) -> bytes:
         limit = self.server.settings.max_body_bytes
@@ -102,15 +138,8 @@ class ApiApp:
     async def _resource(self, req: Request) -> Reply:
         verb = req.info.verb
         server = self.server
-        if verb == "get":
-            sub = req.info.subresource
-            if sub in ("log", "scale"):
-                resource = resolving.resource(server, req)
-                if sub == "log":
-                    return await subresources.log(server, req, resource)
-                return await subresources.scale_get(server, req, resource)
-            return await reading.get(server, req)
         handlers: dict[str, Callable[[ApiServer, Request], Awaitable[Reply]]] = {
+            "get": reading.get,
             "list": reading.list_,
             "watch": streaming.watch,
             "create": writing.create,
@@ -229,6 +258,66 @@ async def _pump(stream: AsyncIterator[bytes], receive: Receive, send: Send) -> N
         if aclose is not None:
             with contextlib.suppress(BaseException):
                 await aclose()
+
+
+async def _refuse(scope: Scope, send: Send, code: int, status: dict[str, Any]) -> None:
+    """Answer an upgrade with an HTTP Status when the server allows it, else close the socket."""
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        payload = encoding.dumps(status)
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": code,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                ],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": payload})
+    else:
+        await send({"type": "websocket.close", "code": 1008, "reason": status["message"][:120]})
+
+
+async def _pump_frames(stream: AsyncIterator[bytes], receive: Receive, send: Send) -> None:
+    """One text frame per watch event until the stream ends or the client closes."""
+
+    async def until_disconnect() -> None:
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+
+    watcher = asyncio.ensure_future(until_disconnect())
+    closed_by_client = False
+    try:
+        iterator = stream.__aiter__()
+        while True:
+            next_chunk = asyncio.ensure_future(iterator.__anext__())
+            done, _ = await asyncio.wait({next_chunk, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            if next_chunk not in done:
+                next_chunk.cancel()
+                with contextlib.suppress(BaseException):
+                    await next_chunk
+                closed_by_client = True
+                return
+            try:
+                chunk = next_chunk.result()
+            except StopAsyncIteration:
+                break
+            for line in chunk.splitlines():
+                if line:
+                    await send({"type": "websocket.send", "text": line.decode()})
+    except OSError:
+        closed_by_client = True
+        return
+    finally:
+        watcher.cancel()
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(BaseException):
+                await aclose()
+        if not closed_by_client:
+            with contextlib.suppress(BaseException):
+                await send({"type": "websocket.close", "code": 1000})
 
 
 def build(server: ApiServer) -> ApiApp:

@@ -1,4 +1,8 @@
-"""Deletes: one object (DELETE) or a filtered collection (deletecollection).
+"""Delete handlers: one object (DELETE) or a filtered collection (deletecollection).
+
+The handler parses DeleteOptions (body and query) and calls the path's
+storage; what a delete does is the generic store's (`stores.Store.delete_object`)
+with the kind's strategy:
 
 Deletion is immediate unless something must happen first:
 - finalizers (including `foregroundDeletion` and `orphan`, which the
@@ -13,19 +17,19 @@ Deletion is immediate unless something must happen first:
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from pinnace.api.infos import ResourceInfo
-from pinnace.apiserver import admission, encoding, errors, fields, reading, registry, resolving
+from pinnace.apiserver import (
+    encoding,
+    errors,
+    fields,
+    reading,
+    resolving,
+    storages,
+    writing,
+)
 from pinnace.apiserver.messages import Reply, Request
 from pinnace.apiserver.server import ApiServer
-from pinnace.kits import clocks
-from pinnace.kits.kube import objects
-from pinnace.kits.kube.objects import Object
-
-FOREGROUND = "foregroundDeletion"
-ORPHAN = "orphan"
 
 
 def _options(req: Request) -> dict[str, Any]:
@@ -64,89 +68,12 @@ def _options(req: Request) -> dict[str, Any]:
     return options
 
 
-def _check_preconditions(info: ResourceInfo, obj: Object, options: dict[str, Any]) -> None:
-    pre = options.get("preconditions") or {}
-    meta = obj["metadata"]
-    if pre.get("uid") and pre["uid"] != meta.get("uid"):
-        raise errors.Conflict(
-            f'Operation cannot be fulfilled on {info.resource.group_resource} "{meta["name"]}": '
-            f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {meta.get('uid')}"
-        )
-    if pre.get("resourceVersion") and pre["resourceVersion"] != meta.get("resourceVersion"):
-        raise errors.Conflict(
-            f'Operation cannot be fulfilled on {info.resource.group_resource} "{meta["name"]}": '
-            f"Precondition failed: ResourceVersion in precondition: {pre['resourceVersion']}, "
-            f"ResourceVersion in object meta: {meta.get('resourceVersion')}"
-        )
-
-
-def _pod_grace(obj: Object, options: dict[str, Any]) -> int:
-    """Seconds of graceful deletion a pod gets (0: delete at once)."""
-    spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
-        return 0
-    grace = options.get("gracePeriodSeconds")
-    if grace is None:
-        grace = spec.get("terminationGracePeriodSeconds", 30)
-    return max(int(grace), 0)
-
-
-async def delete_object(
-    server: ApiServer,
-    info: ResourceInfo,
-    obj: Object,
-    options: dict[str, Any],
-    *,
-    dry_run: bool = False,
-) -> tuple[int, Object]:
-    """Delete or mark `obj`; returns the HTTP code (200 gone, 202 pending) and the object."""
-    _check_preconditions(info, obj, options)
-    rkey = registry.storage_key(info)
-    new = objects.clone(obj)
-    meta = new["metadata"]
-    finalizers: list[str] = list(meta.get("finalizers") or [])
-    policy = options.get("propagationPolicy")
-    if policy == "Foreground" and FOREGROUND not in finalizers:
-        finalizers.append(FOREGROUND)
-    elif policy == "Orphan" and ORPHAN not in finalizers:
-        finalizers.append(ORPHAN)
-    grace = _pod_grace(obj, options) if (info.group, info.kind) == ("", "Pod") else 0
-    now = server.clock.now()
-    is_namespace = (info.group, info.kind) == ("", "Namespace")
-    if meta.get("deletionTimestamp"):
-        # Already being deleted: a pod's grace may only shorten; grace 0 finishes it.
-        if (info.group, info.kind) == ("", "Pod"):
-            current = int(meta.get("deletionGracePeriodSeconds") or 0)
-            if grace < current:
-                meta["deletionGracePeriodSeconds"] = grace
-                meta["deletionTimestamp"] = clocks.rfc3339(now + dt.timedelta(seconds=grace))
-        if finalizers != list(meta.get("finalizers") or []):
-            meta["finalizers"] = finalizers
-    elif finalizers or grace > 0 or is_namespace:
-        meta["deletionTimestamp"] = clocks.rfc3339(now + dt.timedelta(seconds=grace))
-        meta["deletionGracePeriodSeconds"] = grace
-        if finalizers:
-            meta["finalizers"] = finalizers
-        if is_namespace:
-            new.setdefault("status", {})["phase"] = "Terminating"
-    if admission.deletion_complete(new) or not meta.get("deletionTimestamp"):
-        if not dry_run:
-            await server.store.remove(rkey, new)
-            admission.on_removed(server, info, new)
-        return 200, new
-    if new != obj and not dry_run:
-        await server.store.put(rkey, new, obj)
-    return 202, new
-
-
 async def delete(server: ApiServer, req: Request) -> Reply:
     info = resolving.resource(server, req)
-    if req.info.subresource:
-        raise errors.MethodNotAllowed(
-            "the server does not allow this method on the requested resource"
-        )
-    obj = resolving.existing(server, req, info)
-    code, final = await delete_object(server, info, obj, _options(req), dry_run=req.dry_run)
+    storage = storages.lookup(server, info, req.info.subresource)
+    code, final = await storage.delete(
+        req.info.namespace or "", req.info.name or "", _options(req), writing.options(req)
+    )
     return Reply(code, resolving.present(info, final))
 
 
@@ -155,13 +82,14 @@ async def delete_collection(server: ApiServer, req: Request) -> Reply:
     options = _options(req)
     labels = reading.label_selector(req)
     field_selector = fields.parse(info, req.query.get("fieldSelector"))
-    rkey = registry.storage_key(info)
+    store = storages.objects(server, info)
+    opts = writing.options(req)
     deleted = []
-    for obj in server.store.objects(rkey, req.info.namespace):
+    for obj in server.store.objects(store.rkey, req.info.namespace):
         if labels.matches(obj["metadata"].get("labels") or {}) and field_selector.matches(
             fields.field_values(info, obj)
         ):
-            _, final = await delete_object(server, info, obj, options, dry_run=req.dry_run)
+            _, final = await store.delete_object(obj, options, opts)
             deleted.append(resolving.present(info, final))
     return Reply(
         200,

@@ -37,7 +37,13 @@ class StatusError(Exception):
         self.details = details
 
     def status(self) -> dict[str, Any]:
-        return kube_errors.failure(self.code, self.reason, self.message, **(self.details or {}))
+        body = kube_errors.failure(self.code, self.reason, self.message, **(self.details or {}))
+        if self.details is not None and not self.details:
+            # An explicit empty `details` (kube's 404 for a path it does not serve) is kept.
+            code = body.pop("code")
+            body["details"] = {}
+            body["code"] = code
+        return body
 
 
 def _details(name: str, group: str, kind: str) -> dict[str, Any]:

@@ -195,3 +195,22 @@ def same_content(new: Object, old: Object) -> bool:
 
 def _comparable(meta: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in meta.items() if k not in ("resourceVersion", "managedFields")}
+
+
+def update_causes(new: Object, old: Object) -> list[errors.Cause]:
+    """Metadata rules of an update: no new finalizers once deletion has begun."""
+    if not old["metadata"].get("deletionTimestamp"):
+        return []
+    added = set(new["metadata"].get("finalizers") or []) - set(
+        old["metadata"].get("finalizers") or []
+    )
+    if not added:
+        return []
+    return [
+        errors.cause(
+            "metadata.finalizers",
+            "Forbidden: no new finalizers can be added if the object is being deleted, "
+            "found new finalizers " + str(sorted(added)),
+            "FieldValueForbidden",
+        )
+    ]

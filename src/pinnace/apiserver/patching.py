@@ -2,12 +2,15 @@
 
 Strategic merge patch exists only for built-in kinds (their merge keys come
 from the built-in schemas); for custom resources it is a 415, as upstream.
-Server-side apply (`application/apply-patch+yaml`) is not served: kubectl
-then reports that server-side apply is not available.
+Each patch type is one entry of `PATCHERS`; `writing.patch` hands the result
+to the path's storage as the next state. Server-side apply
+(`application/apply-patch+yaml`) is not served yet: kubectl then reports that
+server-side apply is not available.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jsonpatch
@@ -15,12 +18,8 @@ import jsonpointer
 
 from pinnace.api.infos import ResourceInfo
 from pinnace.apiserver import encoding, errors, strategic
-from pinnace.apiserver.messages import Request
 from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
-
-_ACCEPTED = "application/json-patch+json, application/merge-patch+json"
-_ACCEPTED_BUILTIN = _ACCEPTED + ", application/strategic-merge-patch+json"
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -36,34 +35,61 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def apply(info: ResourceInfo, current: Object, req: Request) -> Any:
-    content_type = encoding.media_type(req.headers.get("content-type"))
-    accepted = _ACCEPTED if info.is_custom else _ACCEPTED_BUILTIN
-    if content_type == encoding.MERGE_PATCH:
-        body = encoding.decode(req.body, content_type, what="merge patch")
-        if not isinstance(body, dict):
-            raise errors.BadRequest(
-                "the body of a merge patch must be a JSON object; use "
-                "application/json-patch+json for a list of operations"
-            )
-        return merge_patch(current, body)
-    if content_type == encoding.JSON_PATCH:
-        ops = encoding.decode(req.body, content_type, what="json patch")
-        if not isinstance(ops, list):
-            raise errors.BadRequest("the body of a json patch must be a list of operations")
-        return _json_patch(info, current, ops)
-    if content_type == encoding.STRATEGIC_PATCH and not info.is_custom and info.definition:
-        body = encoding.decode(req.body, content_type, what="strategic merge patch")
-        if not isinstance(body, dict):
-            raise errors.BadRequest("the body of a strategic merge patch must be a JSON object")
-        try:
-            return strategic.apply(current, body, info.definition)
-        except strategic.PatchError as exc:
-            raise errors.BadRequest(str(exc)) from exc
-    raise errors.UnsupportedMedia(
-        "the body of the request was in an unknown format - accepted media types include: "
-        + accepted
-    )
+Patcher = Callable[[ResourceInfo, Object, bytes, str], Any]
+"""(kind, current object, request body, media type) → the patched object."""
+
+
+def _merge(info: ResourceInfo, current: Object, body: bytes, media: str) -> Any:
+    patch = encoding.decode(body, media, what="merge patch")
+    if not isinstance(patch, dict):
+        raise errors.BadRequest(
+            "the body of a merge patch must be a JSON object; use "
+            "application/json-patch+json for a list of operations"
+        )
+    return merge_patch(current, patch)
+
+
+def _json(info: ResourceInfo, current: Object, body: bytes, media: str) -> Any:
+    ops = encoding.decode(body, media, what="json patch")
+    if not isinstance(ops, list):
+        raise errors.BadRequest("the body of a json patch must be a list of operations")
+    return _json_patch(info, current, ops)
+
+
+def _strategic(info: ResourceInfo, current: Object, body: bytes, media: str) -> Any:
+    patch = encoding.decode(body, media, what="strategic merge patch")
+    if not isinstance(patch, dict):
+        raise errors.BadRequest("the body of a strategic merge patch must be a JSON object")
+    if info.definition is None:  # a view without lists (Scale): strategic is plain merge
+        return merge_patch(current, patch)
+    try:
+        return strategic.apply(current, patch, info.definition)
+    except strategic.PatchError as exc:
+        raise errors.BadRequest(str(exc)) from exc
+
+
+PATCHERS: dict[str, Patcher] = {
+    encoding.JSON_PATCH: _json,
+    encoding.MERGE_PATCH: _merge,
+    encoding.STRATEGIC_PATCH: _strategic,
+}
+"""Every patch type served, by media type: a new one (server-side apply) is one more entry."""
+
+BUILTIN_ONLY = frozenset({encoding.STRATEGIC_PATCH})
+"""Patch types that need Go struct tags, so custom resources answer them with 415."""
+
+
+def apply(info: ResourceInfo, current: Object, *, content_type: str | None, body: bytes) -> Any:
+    """`current` with the request's patch applied (not stored; `writing.patch` passes it on)."""
+    media = encoding.media_type(content_type)
+    patcher = PATCHERS.get(media)
+    if patcher is None or (info.is_custom and media in BUILTIN_ONLY):
+        served = [m for m in PATCHERS if not (info.is_custom and m in BUILTIN_ONLY)]
+        raise errors.UnsupportedMedia(
+            "the body of the request was in an unknown format - accepted media types include: "
+            + ", ".join(served)
+        )
+    return patcher(info, current, body, media)
 
 
 def _json_patch(info: ResourceInfo, current: Object, ops: list[Any]) -> Any:

@@ -1,4 +1,4 @@
-"""Reads: get one object and list a collection (selectors, paging, Tables).
+"""Read handlers: get one object or subresource (through its path's storage) and list a collection.
 
 Lists are served from memory in etcd's key order (namespace, then name).
 `limit`/`continue` page through that order; a continue token carries the
@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from pinnace.api.infos import ResourceInfo
-from pinnace.apiserver import encoding, errors, fields, registry, resolving, tables
+from pinnace.apiserver import encoding, errors, fields, registry, resolving, rest, storages, tables
 from pinnace.apiserver.messages import Reply, Request
 from pinnace.apiserver.server import ApiServer
 from pinnace.kits import selectors
@@ -54,10 +54,12 @@ def include_object(req: Request) -> str:
 async def get(server: ApiServer, req: Request) -> Reply:
     info = resolving.resource(server, req)
     sub = req.info.subresource
-    if sub not in (None, "status"):
-        raise errors.NotFound(resolving.NOT_FOUND, details={})
-    obj = resolving.present(info, resolving.existing(server, req, info))
-    if encoding.wants_table(req.headers.get("accept")):
+    storage = storages.lookup(server, info, sub)
+    found = await storage.get(req.info.namespace or "", req.info.name or "", req.query)
+    if isinstance(found, rest.Stream):
+        return Reply(200, stream=found.chunks, content_type=found.content_type)
+    obj = resolving.present(storage.view, found)
+    if sub is None and encoding.wants_table(req.headers.get("accept")):
         table = tables.table(
             info,
             [obj],

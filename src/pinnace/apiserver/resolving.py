@@ -15,6 +15,8 @@ from pinnace.apiserver.server import ApiServer
 from pinnace.kits.kube.objects import Object
 
 NOT_FOUND = "the server could not find the requested resource"
+NOT_SERVED = frozenset({"exec", "attach", "portforward"})
+"""Pod subresources kube-apiserver serves and we do not: a clear 405 instead of a 404."""
 
 
 def resource(server: ApiServer, req: Request) -> ResourceInfo:
@@ -25,6 +27,12 @@ def resource(server: ApiServer, req: Request) -> ResourceInfo:
     if not info.namespaced and ri.namespace is not None:
         raise errors.NotFound(NOT_FOUND, details={})
     if ri.subresource and info.subresource(ri.subresource) is None:
+        if (info.group, info.plural) == ("", "pods") and ri.subresource in NOT_SERVED:
+            raise errors.MethodNotAllowed(
+                f"pods/{ri.subresource} is not served by this API server: pinnace runs pods "
+                "as local processes and does not support exec, attach or port-forward yet",
+                details={"name": ri.name or "", "kind": "pods"},
+            )
         raise errors.NotFound(NOT_FOUND, details={})
     if ri.verb not in info.verbs and not ri.subresource:
         raise errors.MethodNotAllowed(

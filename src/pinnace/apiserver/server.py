@@ -1,7 +1,8 @@
 """The API server instance: storage, registry, watch hub and settings in one place.
 
 `ApiServer` is what every verb module receives. `start()` opens the store,
-serves the stored CRDs and makes sure the namespaces every cluster has exist;
+serves the stored CRDs and makes sure what every cluster has exists
+(`bootstrap`: the system namespaces, `default/kubernetes`);
 `app.build(server)` turns it into the ASGI app the gateway mounts.
 """
 
@@ -13,13 +14,10 @@ from pathlib import Path
 
 import aiohttp
 
-from pinnace.apiserver import registry, storage, watching
+from pinnace.apiserver import bootstrap, registry, storage, watching
 from pinnace.kits import clocks
-from pinnace.kits.kube.objects import Object
 
 log = logging.getLogger(__name__)
-
-SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +30,8 @@ class Settings:
     history: int = 20_000
     """Committed changes kept for watch resumption; older resourceVersions get 410."""
     service_cidr_prefix: str = "10.96"
+    advertise_url: str | None = None
+    """Where clients reach the API server (the gateway's URL): `default/kubernetes`'s endpoints."""
     git_version: str = "v1.32.0-pinnace"
 
 
@@ -64,9 +64,12 @@ class ApiServer:
         self.store.open()
         for crd in self.store.objects("apiextensions.k8s.io/customresourcedefinitions"):
             self.registry.register_crd(crd)
-        for name in SYSTEM_NAMESPACES:
-            if self.store.get("/namespaces", "", name) is None:
-                await self.store.put("/namespaces", self._namespace(name), None)
+        await bootstrap.ensure(
+            self.store,
+            now=self.now(),
+            cluster_ip=f"{self.settings.service_cidr_prefix}.0.1",
+            advertise_url=self.settings.advertise_url,
+        )
         self.ready = True
 
     async def stop(self) -> None:
@@ -74,16 +77,3 @@ class ApiServer:
         if self._http is not None:
             await self._http.close()
         await self.store.close()
-
-    def _namespace(self, name: str) -> Object:
-        from pinnace.apiserver import metadata
-
-        obj: Object = {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": name, "labels": {"kubernetes.io/metadata.name": name}},
-            "spec": {"finalizers": ["kubernetes"]},
-            "status": {"phase": "Active"},
-        }
-        metadata.init_on_create(obj, self.now())
-        return obj

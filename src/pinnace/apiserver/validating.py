@@ -19,12 +19,13 @@ is accepted everywhere (`nulls_ok`) and no defaults exist in their schemas.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pinnace.api import constraints, schemas
 from pinnace.api.infos import ResourceInfo
+from pinnace.api.schemas import required as kube_required
 from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
 
@@ -77,7 +78,13 @@ def validate_object(info: ResourceInfo, obj: Object, *, require_name: bool = Tru
     schema = schema_of(info)
     if schema is None:
         return Validation(objects.clone(obj))
-    result = validate(obj, schema, nulls_ok=not info.is_custom, apply_defaults=info.is_custom)
+    result = validate(
+        obj,
+        schema,
+        nulls_ok=not info.is_custom,
+        apply_defaults=info.is_custom,
+        builtin=None if info.is_custom else info.definition,
+    )
     if require_name:
         meta = obj.get("metadata")
         meta = meta if isinstance(meta, Mapping) else {}
@@ -92,13 +99,22 @@ def validate_object(info: ResourceInfo, obj: Object, *, require_name: bool = Tru
 
 
 def validate(
-    obj: Object, schema: Schema, *, nulls_ok: bool = False, apply_defaults: bool = True
+    obj: Object,
+    schema: Schema,
+    *,
+    nulls_ok: bool = False,
+    apply_defaults: bool = True,
+    builtin: str | None = None,
 ) -> Validation:
-    """Walk `obj` against a root `schema`; `obj` itself is never modified."""
-    walker = _Walker(nulls_ok=nulls_ok, apply_defaults=apply_defaults)
+    """Walk `obj` against a root `schema`; `obj` itself is never modified.
+
+    `builtin` names the built-in definition `schema` is: then only the `required`
+    fields kube-apiserver's validation enforces are required (`schemas.required`).
+    """
+    walker = _Walker(nulls_ok=nulls_ok, apply_defaults=apply_defaults, builtin=builtin is not None)
     out = objects.clone(obj)
     root = schemas.resolve(schema)
-    walker.root(out, root)
+    walker.root(out, root, builtin or schemas.ref_name(schema))
     return Validation(out, walker.unknown, walker.causes)
 
 
@@ -151,22 +167,29 @@ def _is_type(value: Any, type_: str) -> bool:
 
 
 class _Walker:
-    def __init__(self, *, nulls_ok: bool, apply_defaults: bool) -> None:
+    def __init__(self, *, nulls_ok: bool, apply_defaults: bool, builtin: bool = False) -> None:
         self.nulls_ok = nulls_ok
         self.apply_defaults = apply_defaults
+        self.builtin = builtin
+        """Built-in schemas: `required` is what kube's validation enforces, not the OpenAPI list."""
         self.unknown: list[str] = []
         self.causes: list[Cause] = []
 
-    def root(self, obj: Object, schema: Schema) -> None:
+    def _required_of(self, schema: Schema, definition: str | None) -> Iterable[str]:
+        if not self.builtin:
+            return schema.get("required") or ()
+        return kube_required.enforced(definition) if definition else ()
+
+    def root(self, obj: Object, schema: Schema, definition: str | None = None) -> None:
         meta = obj.get("metadata")
         if isinstance(meta, dict):
             self._object(meta, schemas.definition(_OBJECT_META), "metadata", structural_only=True)
         props = dict(schema.get("properties") or {})
         for name in _ROOT_FIELDS:
             props.pop(name, None)
-        required = [r for r in schema.get("required") or () if r not in _ROOT_FIELDS]
+        wanted = [r for r in self._required_of(schema, definition) if r not in _ROOT_FIELDS]
         rest = {k: v for k, v in obj.items() if k not in _ROOT_FIELDS}
-        self._object(rest, {**schema, "properties": props, "required": required}, "")
+        self._object(rest, {**schema, "properties": props}, "", required=wanted)
         for key in list(obj):
             if key not in _ROOT_FIELDS and key not in rest:
                 del obj[key]
@@ -198,6 +221,7 @@ class _Walker:
     # -- walking -----------------------------------------------------------
 
     def _value(self, value: Any, schema: Schema, path: str) -> None:
+        definition = schemas.ref_name(schema)
         schema = schemas.resolve(schema)
         if value is None:
             if not (schema.get("nullable") or self.nulls_ok or _untyped(schema)):
@@ -211,7 +235,7 @@ class _Walker:
             self._type_error(path, value, str(schema["type"]))
             return
         if isinstance(value, dict) and ("properties" in schema or "additionalProperties" in schema):
-            self._object(value, schema, path)
+            self._object(value, schema, path, required=self._required_of(schema, definition))
         elif isinstance(value, dict) and not schema.get("x-kubernetes-preserve-unknown-fields"):
             if schema.get("type") == "object":  # `type: object` alone prunes everything
                 self._drop_all(value, path)
@@ -228,7 +252,13 @@ class _Walker:
             del value[key]
 
     def _object(
-        self, value: dict[str, Any], schema: Schema, path: str, *, structural_only: bool = False
+        self,
+        value: dict[str, Any],
+        schema: Schema,
+        path: str,
+        *,
+        structural_only: bool = False,
+        required: Iterable[str] = (),
     ) -> None:
         props: Mapping[str, Any] = schema.get("properties") or {}
         extra = schema.get("additionalProperties")
@@ -261,7 +291,7 @@ class _Walker:
             for key in value:
                 if key not in props:
                     self._value(value[key], extra, f"{path}[{key}]")
-        for name in schema.get("required") or ():
+        for name in required:
             if name not in value:
                 self._add(REQUIRED, _join(path, name), None)
 
@@ -292,7 +322,7 @@ class _Walker:
                 )
 
     def _passes(self, value: Any, schema: Schema, path: str) -> bool:
-        probe = _Walker(nulls_ok=self.nulls_ok, apply_defaults=False)
+        probe = _Walker(nulls_ok=self.nulls_ok, apply_defaults=False, builtin=self.builtin)
         probe._value(objects.clone(value), schema, path)
         return not probe.causes
 

@@ -1,33 +1,38 @@
-"""Writes: create (POST), update (PUT) and patch (PATCH) of objects and their status.
+"""Write handlers: create (POST), update (PUT) and patch (PATCH), for objects and subresources.
 
-Every write goes through the same steps: decode or patch, check identity
-(kind, namespace, name, resourceVersion), apply the subresource rule (a main
-write keeps the stored status, a status write keeps everything else),
-`admission` (unknown fields, defaults, validation, per-kind hooks), then the
-store. A write that changes nothing is answered without touching the store,
-so it bumps no resourceVersion and emits no watch event.
+A handler only turns the HTTP request into a call on its path's storage
+(`storages.lookup`): it decodes the body as the path's kind (`Storage.view`),
+checks the body's identity against the URL (kind, namespace, name), and passes
+the write on, with the request's options (dryRun, fieldValidation) in
+`rest.Options`. For an update the storage gets an `Updater` that turns the
+current object into the next one: the PUT body, or the PATCH applied to it
+(`patching.apply`, where each patch type is one entry). Everything else —
+strategy, admission, dry-run, the store, the watch — happens in the storage
+(`stores.Store`). Warnings collected on the way become `Warning` headers.
 """
 
 from __future__ import annotations
 
 from pinnace.api.infos import ResourceInfo
-from pinnace.apiserver import (
-    admission,
-    encoding,
-    errors,
-    metadata,
-    patching,
-    registry,
-    resolving,
-    subresources,
-)
+from pinnace.apiserver import encoding, errors, patching, resolving, rest, storages
 from pinnace.apiserver.messages import Reply, Request
 from pinnace.apiserver.server import ApiServer
-from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
 
 
-def _check_identity(info: ResourceInfo, obj: Object, req: Request) -> None:
+def options(req: Request) -> rest.Options:
+    return rest.Options(dry_run=req.dry_run, field_validation=req.field_validation)
+
+
+def _reply(code: int, body: Object, opts: rest.Options) -> Reply:
+    reply = Reply(code, body)
+    for warning in opts.warnings:
+        reply.warn(warning)
+    return reply
+
+
+def check_identity(info: ResourceInfo, obj: Object, req: Request) -> None:
+    """The body's apiVersion, kind and namespace agree with the URL; fills them in."""
     api_version, kind = obj.get("apiVersion"), obj.get("kind")
     if api_version not in (None, "", info.api_version):
         group, _, _ = str(api_version).rpartition("/")
@@ -60,118 +65,75 @@ def _check_identity(info: ResourceInfo, obj: Object, req: Request) -> None:
         meta.pop("namespace", None)
 
 
+def _storage(server: ApiServer, req: Request) -> rest.Storage:
+    return storages.lookup(server, resolving.resource(server, req), req.info.subresource)
+
+
 async def create(server: ApiServer, req: Request) -> Reply:
-    info = resolving.resource(server, req)
-    if req.info.subresource:
-        return await subresources.create(server, req, info)
+    storage = _storage(server, req)
+    info = storage.info
     if info.namespaced and req.info.namespace is None:
-        raise errors.MethodNotAllowed(
-            "the server does not allow this method on the requested resource"
-        )
-    obj = encoding.decode_object(req.body, req.headers.get("content-type"), kind=info.kind)
-    _check_identity(info, obj, req)
-    meta = obj["metadata"]
-    if not meta.get("name") and meta.get("generateName"):
-        meta["name"] = metadata.generate_name(str(meta["generateName"]))
-    reply = Reply(201)
-    admission.admit_create(server, info, obj, req, reply)
-    rkey = registry.storage_key(info)
-    ns = meta.get("namespace", "")
-    if server.store.get(rkey, ns, meta["name"]) is not None:
-        raise errors.AlreadyExists.of(
-            info.resource.group_resource, meta["name"], info.group, info.plural
-        )
-    metadata.init_on_create(obj, server.now())
-    admission.on_store(server, info, obj, None)
-    if not req.dry_run:
-        await server.store.put(rkey, obj, None)
-    reply.body = resolving.present(info, obj)
-    return reply
+        raise rest.not_allowed()
+    obj = encoding.decode_object(req.body, req.headers.get("content-type"), kind=storage.view.kind)
+    if storage.view is info:
+        check_identity(info, obj, req)
+    opts = options(req)
+    code, body = await storage.create(req.info.namespace or "", req.info.name, obj, opts)
+    return _reply(code, resolving.present(storage.view, body), opts)
 
 
 async def update(server: ApiServer, req: Request) -> Reply:
-    info = resolving.resource(server, req)
-    sub = req.info.subresource
-    if sub == "scale":
-        return await subresources.scale_update(server, req, info)
-    old = resolving.existing(server, req, info)
+    storage = _storage(server, req)
+    info = storage.view
     obj = encoding.decode_object(req.body, req.headers.get("content-type"), kind=info.kind)
-    _check_identity(info, obj, req)
-    name = obj["metadata"].get("name")
-    if name != req.info.name:
-        raise errors.BadRequest(
-            f"the name of the object ({name}) does not match the name on the URL ({req.info.name})"
-        )
-    if info.is_custom and not obj["metadata"].get("resourceVersion"):
-        raise errors.Invalid.of(
-            info.kind,
-            str(name),
-            info.group,
-            [
-                errors.cause(
-                    "metadata.resourceVersion",
-                    "Invalid value: 0x0: must be specified for an update",
-                )
-            ],
-        )
-    return await write_update(server, req, info, old, obj)
+    if storage.view is storage.info:
+        check_identity(info, obj, req)
+        name = obj["metadata"].get("name")
+        if name != req.info.name:
+            raise errors.BadRequest(
+                f"the name of the object ({name}) does not match the name on the URL "
+                f"({req.info.name})"
+            )
+        if info.is_custom and not obj["metadata"].get("resourceVersion"):
+            raise errors.Invalid.of(
+                info.kind,
+                str(name),
+                info.group,
+                [
+                    errors.cause(
+                        "metadata.resourceVersion",
+                        "Invalid value: 0x0: must be specified for an update",
+                    )
+                ],
+            )
+    return await _update(storage, req, lambda _current: obj)
 
 
 async def patch(server: ApiServer, req: Request) -> Reply:
-    info = resolving.resource(server, req)
-    if req.info.subresource == "scale":
-        return await subresources.scale_patch(server, req, info)
-    old = resolving.existing(server, req, info)
-    patched = patching.apply(info, old, req)
-    if not isinstance(patched, dict):
-        raise errors.BadRequest("the patched object is not a JSON object")
-    patched.setdefault("metadata", {})
-    patched["metadata"]["name"] = req.info.name
-    _check_identity(info, patched, req)
-    return await write_update(server, req, info, old, patched)
+    storage = _storage(server, req)
+    view = storage.view
+    content_type = req.headers.get("content-type")
+
+    def patched(current: Object | None) -> Object:
+        if current is None:  # pragma: no cover - no patch type creates yet
+            raise errors.NotFound("the server could not find the requested resource")
+        result = patching.apply(view, current, content_type=content_type, body=req.body)
+        if not isinstance(result, dict):
+            raise errors.BadRequest("the patched object is not a JSON object")
+        if storage.view is storage.info:
+            result.setdefault("metadata", {})
+            if not isinstance(result["metadata"], dict):
+                raise errors.BadRequest("the patched object's metadata is not a JSON object")
+            result["metadata"]["name"] = req.info.name
+            check_identity(view, result, req)
+        return result
+
+    return await _update(storage, req, patched)
 
 
-async def write_update(
-    server: ApiServer, req: Request, info: ResourceInfo, old: Object, new: Object
-) -> Reply:
-    """Validate and store `new` as the next state of `old` (PUT, PATCH and subresources)."""
-    sent_rv = new["metadata"].get("resourceVersion")
-    if sent_rv and str(sent_rv) != old["metadata"]["resourceVersion"]:
-        raise errors.Conflict.stale(
-            info.resource.group_resource, old["metadata"]["name"], info.group, info.plural
-        )
-    sub = req.info.subresource
-    if sub == "status":
-        status = new.get("status")
-        new = objects.clone(old)
-        if status is None:
-            new.pop("status", None)
-        else:
-            new["status"] = status
-    elif sub == "finalize":
-        finalizers = (new.get("spec") or {}).get("finalizers")
-        new = objects.clone(old)
-        new.setdefault("spec", {})["finalizers"] = finalizers or []
-    elif sub is None and info.has_status:
-        if "status" in old:
-            new["status"] = objects.clone(old["status"])
-        else:
-            new.pop("status", None)
-    elif sub is not None:
-        raise errors.NotFound("the server could not find the requested resource")
-    reply = Reply(200)
-    metadata.carry_on_update(new, old)
-    admission.admit_update(server, info, new, old, req, reply)
-    if metadata.same_content(new, old):
-        reply.body = resolving.present(info, old)
-        return reply
-    rkey = registry.storage_key(info)
-    if not req.dry_run:
-        if admission.deletion_complete(new):
-            await server.store.remove(rkey, new)
-            admission.on_removed(server, info, new)
-        else:
-            admission.on_store(server, info, new, old)
-            await server.store.put(rkey, new, old)
-    reply.body = resolving.present(info, new)
-    return reply
+async def _update(storage: rest.Storage, req: Request, updater: rest.Updater) -> Reply:
+    opts = options(req)
+    obj, created = await storage.update(
+        req.info.namespace or "", req.info.name or "", updater, opts
+    )
+    return _reply(201 if created else 200, resolving.present(storage.view, obj), opts)

@@ -43,11 +43,14 @@ def up(
 ) -> None:
     """Start the API server, controllers, node agent and gateway in this process."""
     from pinnace.cli import platform
+    from pinnace.controllers import contexts
 
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(contexts.ContextFilter())
     for noisy in ("aiohttp.access", "uvicorn.error", "kopf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -3,7 +3,10 @@
 Start order: the API server (store opened, system namespaces), the admin
 token and kubeconfig, the gateway on its port (the API server app mounted in
 process), the gateway's route watchers, the Kubeflow CRDs, the controller
-manager, then the node agent. `/healthz` turns 200 only after all of that.
+manager (the built-in controllers, then every domain's `setup(manager)` in
+`SETUPS` and `domain_setups` — those bound to the options, such as the
+pipelines' artifact root under the data dir — started once; its metrics go to the gateway's registry, so the
+gateway's `/metrics` serves both), then the node agent. `/healthz` turns 200 only after all of that.
 Stop order is the reverse; the node agent stops every pod first. A lock on
 the data dir keeps two platforms from sharing one.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import ipaddress
 import logging
 import os
@@ -30,13 +34,22 @@ from pinnace.api import crds, kinds
 from pinnace.apiserver import app as api_app
 from pinnace.apiserver import server as api_server
 from pinnace.cli import kubeconfigs
-from pinnace.controllers import builtin
+from pinnace.controllers import builtin, manager
 from pinnace.gateway import app as gateway_app
 from pinnace.gateway import settings as gateway_settings
 from pinnace.kits.kube import clients, errors
 from pinnace.pipelines import pipelineruns as pipeline_runs
 
 log = logging.getLogger(__name__)
+
+SETUPS: tuple[manager.Setup, ...] = (builtin.setup,)
+"""What joins the controller manager, in order: the built-ins, then each domain's `setup`."""
+
+
+def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
+    """The domains' `setup`s that need the platform's options (pipelines: the data dir)."""
+    pipeline_settings = pipeline_runs.Settings.for_data_dir(options.data_dir)
+    return (functools.partial(pipelines.setup, settings=pipeline_settings),)
 
 
 class Stoppable(Protocol):
@@ -105,7 +118,8 @@ class Platform:
         self._lock()
         options = self.options
         self._api = api_server.ApiServer(
-            options.data_dir, settings=api_server.Settings(history=options.watch_history)
+            options.data_dir,
+            settings=api_server.Settings(history=options.watch_history, advertise_url=self.url),
         )
         await self._api.start()
         token = kubeconfigs.admin_token(options.data_dir)
@@ -138,8 +152,12 @@ class Platform:
             await asyncio.sleep(0.005)
         await install_crds(self._client)
         await self._gateway.start()
-        mgr = builtin.build(self._client)
-        pipelines.setup(mgr, settings=pipeline_runs.Settings.for_data_dir(options.data_dir))
+        metrics = self._gateway.metrics
+        mgr = manager.Manager(
+            self._client, registry=metrics.registry if metrics is not None else None
+        )
+        for setup in (*SETUPS, *domain_setups(options)):
+            setup(mgr)
         await mgr.start()
         self._parts.append(mgr)
         self._parts.append(

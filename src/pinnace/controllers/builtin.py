@@ -1,11 +1,10 @@
-"""The built-in controllers of one machine, wired into a `Manager`: the CLI's single entry.
+"""The built-in controllers of one machine, wired into a `Manager`.
 
-`start(client)` builds a manager with the scheduler, Deployment, StatefulSet,
-Endpoints, Namespace and garbage-collector controllers sharing one informer per
-kind, starts them, and returns the manager (`await manager.stop()` to stop).
-Each `setup_*` wires one controller into a given manager, so tests and
-`pinnace.cli` can run any of them alone; domain packages add their own
-controllers to the same manager the same way.
+`setup(manager)` adds the scheduler, Deployment, StatefulSet, Endpoints,
+Namespace and garbage-collector controllers, sharing one informer per kind;
+`pinnace.cli` calls it, then each domain package's `setup(manager)`, then
+starts the manager once. Each `setup_*` wires one controller, so tests can
+run any of them alone; `start(client)` builds and starts all of them.
 """
 
 from __future__ import annotations
@@ -34,15 +33,13 @@ def setup_scheduler(mgr: manager.Manager, *, workers: int = 2) -> running.Contro
         recorder=mgr.recorder("default-scheduler"),
         clock=mgr.clock,
     )
-    return mgr.add(
-        running.Controller(
-            "scheduler",
-            rec,
-            primary=pods,
-            watches=[(mgr.informer(kinds.NODES), rec.pending_pods)],
-            workers=workers,
-            clock=mgr.clock,
-        )
+    return mgr.controller(
+        "scheduler",
+        rec,
+        primary=pods,
+        watches=[(mgr.informer(kinds.NODES), rec.pending_pods)],
+        workers=workers,
+        component=scheduling.SCHEDULER_NAME,
     )
 
 
@@ -55,11 +52,7 @@ def setup_deployments(mgr: manager.Manager, *, workers: int = 2) -> running.Cont
         recorder=mgr.recorder("deployment-controller"),
         clock=mgr.clock,
     )
-    return mgr.add(
-        running.Controller(
-            "deployment", rec, primary=deploys, owns=[pods], workers=workers, clock=mgr.clock
-        )
-    )
+    return mgr.controller("deployment", rec, primary=deploys, owns=[pods], workers=workers)
 
 
 def setup_statefulsets(mgr: manager.Manager, *, workers: int = 2) -> running.Controller:
@@ -71,26 +64,19 @@ def setup_statefulsets(mgr: manager.Manager, *, workers: int = 2) -> running.Con
         recorder=mgr.recorder("statefulset-controller"),
         clock=mgr.clock,
     )
-    return mgr.add(
-        running.Controller(
-            "statefulset", rec, primary=sets, owns=[pods], workers=workers, clock=mgr.clock
-        )
-    )
+    return mgr.controller("statefulset", rec, primary=sets, owns=[pods], workers=workers)
 
 
 def setup_endpoints(mgr: manager.Manager, *, workers: int = 2) -> running.Controller:
     services, pods = mgr.informer(kinds.SERVICES), mgr.informer(kinds.PODS)
     eps = mgr.informer(kinds.ENDPOINTS)
     rec = endpoints.EndpointsController(mgr.client, services=services, pods=pods, endpoints=eps)
-    return mgr.add(
-        running.Controller(
-            "endpoints",
-            rec,
-            primary=services,
-            watches=[(pods, rec.services_for), (eps, running.self_mapper)],
-            workers=workers,
-            clock=mgr.clock,
-        )
+    return mgr.controller(
+        "endpoints",
+        rec,
+        primary=services,
+        watches=[(pods, rec.services_for), (eps, running.self_mapper)],
+        workers=workers,
     )
 
 
@@ -102,20 +88,25 @@ def setup_namespaces(mgr: manager.Manager, *, workers: int = 2) -> running.Contr
         service_accounts=accounts,
         recorder=mgr.recorder("namespace-controller"),
     )
-    return mgr.add(
-        running.Controller(
-            "namespace",
-            rec,
-            primary=nss,
-            watches=[(accounts, rec.namespace_of_account)],
-            workers=workers,
-            clock=mgr.clock,
-        )
+    return mgr.controller(
+        "namespace",
+        rec,
+        primary=nss,
+        watches=[(accounts, rec.namespace_of_account)],
+        workers=workers,
     )
 
 
 def setup_garbage_collector(mgr: manager.Manager) -> garbage.GarbageCollector:
-    return mgr.add(garbage.GarbageCollector(mgr.client, informer_for=mgr.informer, clock=mgr.clock))
+    return mgr.add(
+        garbage.GarbageCollector(
+            mgr.client,
+            informer_for=mgr.informer,
+            release=mgr.release,
+            clock=mgr.clock,
+            meter=mgr.metrics.controller("garbage-collector"),
+        )
+    )
 
 
 ALL = (
@@ -128,13 +119,18 @@ ALL = (
 )
 
 
+def setup(mgr: manager.Manager) -> None:
+    """Add every built-in controller to `mgr` (the CLI's first setup function)."""
+    for one in ALL:
+        one(mgr)
+
+
 def build(
     client: clients.KubeApi, *, clock: clocks.Clock = clocks.SYSTEM, host: str = ""
 ) -> manager.Manager:
     """A manager with every built-in controller, not started yet."""
     mgr = manager.Manager(client, clock=clock, host=host)
-    for setup in ALL:
-        setup(mgr)
+    setup(mgr)
     return mgr
 
 

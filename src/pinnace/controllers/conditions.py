@@ -3,14 +3,22 @@
 Reconcilers build the new status from scratch and use `set_condition` so that
 `lastTransitionTime` only moves when the status of a condition changes — the
 same rule the upstream controllers follow, which keeps a status write a no-op
-when nothing changed.
+when nothing changed. `observed_generation` fills `metav1.Condition`'s own
+`observedGeneration` (the generation the condition describes).
 """
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 Condition = dict[str, Any]
+
+
+class Status(enum.StrEnum):
+    TRUE = "True"
+    FALSE = "False"
+    UNKNOWN = "Unknown"
 
 
 def find(conditions: list[Condition] | None, type_: str) -> Condition | None:
@@ -29,6 +37,7 @@ def set_condition(
     message: str,
     now: str,
     update_time_field: str | None = None,
+    observed_generation: int | None = None,
 ) -> list[Condition]:
     """A new list with `type_` set; `lastTransitionTime` kept unless the status flips.
 
@@ -37,6 +46,8 @@ def set_condition(
     """
     old = find(conditions, type_)
     new: Condition = {"type": type_, "status": status, "reason": reason, "message": message}
+    if observed_generation is not None:
+        new["observedGeneration"] = observed_generation
     same_status = old is not None and old.get("status") == status
     new["lastTransitionTime"] = old.get("lastTransitionTime", now) if same_status and old else now
     if update_time_field:

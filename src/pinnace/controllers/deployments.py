@@ -25,9 +25,9 @@ from typing import Any
 import orjson
 
 from pinnace.api import kinds
-from pinnace.controllers import conditions, expecting, pods, reconciling, recording
+from pinnace.controllers import conditions, expecting, pods, reconciling, statuses
 from pinnace.kits import clocks, selectors
-from pinnace.kits.kube import clients, errors, informers, objects
+from pinnace.kits.kube import clients, errors, informers, objects, recording
 from pinnace.kits.kube.objects import Object, ObjectKey
 
 HASH_LABEL = "pod-template-hash"
@@ -93,7 +93,9 @@ class DeploymentController:
             selector = selectors.from_label_selector(spec.get("selector"))
         except selectors.SelectorError as exc:
             await self._write_status(deploy, [], invalid=str(exc))
-            raise reconciling.TerminalError(str(exc)) from exc
+            raise reconciling.TerminalError(
+                str(exc), reason="InvalidSelector", condition=None
+            ) from exc
         owned = [
             p
             for p in self.pods.owned_by(objects.uid_of(deploy))
@@ -108,8 +110,7 @@ class DeploymentController:
                 if objects.controller_uid(p) == objects.uid_of(deploy)
             ]
         waits.append(await self._write_status(deploy, owned))
-        positive = [w for w in waits if w > 0]
-        return reconciling.Result(requeue_after=min(positive)) if positive else reconciling.DONE
+        return reconciling.Result.after(*waits)
 
     # -- scaling and rolling -----------------------------------------------------------------
 
@@ -332,12 +333,7 @@ class DeploymentController:
             else:
                 wait = left
         status["conditions"] = conds
-        if status != old_status:
-            body = {**deploy, "status": status}
-            try:
-                await self.client.replace(kinds.DEPLOYMENTS, body, subresource="status")
-            except errors.NotFound:
-                return 0.0
+        await statuses.write(self.client, kinds.DEPLOYMENTS, deploy, status)
         return wait
 
 

@@ -1,8 +1,9 @@
 """The garbage collector: ownerReferences made real (kube's garbagecollector, condensed).
 
 On start it discovers every kind that can be listed, watched and deleted
-(re-discovering periodically, so new CRDs join), watches each through a shared
-informer, and keeps a graph: object uid → (kind, object) and owner uid →
+(re-discovering periodically, so new CRDs join and the kinds of deleted CRDs
+leave: their informers are released instead of relisting a 404 forever),
+watches each through a shared informer, and keeps a graph: object uid → (kind, object) and owner uid →
 dependent uids. Work items are object uids (the queue key is
 `ObjectKey("", uid)`); `reconcile` applies the three deletion modes:
 
@@ -21,9 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
-from pinnace.controllers import reconciling, running
+from pinnace.controllers import metrics, reconciling, running
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, errors, informers, objects
 from pinnace.kits.kube.objects import Object, ObjectKey
@@ -36,6 +37,11 @@ ORPHAN = "orphan"
 IGNORED = frozenset({"events", "events.events.k8s.io"})
 
 InformerFor = Callable[[ResourceType], informers.Informer]
+Release = Callable[[informers.Informer], Awaitable[None]]
+
+
+async def _stop(inf: informers.Informer) -> None:
+    await inf.stop()
 
 
 def _group(api_version: str) -> str:
@@ -48,22 +54,31 @@ class GarbageCollector:
         client: clients.KubeApi,
         *,
         informer_for: InformerFor,
+        release: Release = _stop,
         clock: clocks.Clock = clocks.SYSTEM,
         rediscover: float = 10.0,
         workers: int = 2,
+        meter: metrics.ControllerMetrics | None = None,
     ) -> None:
         self.client = client
         self._informer_for = informer_for
+        self._release = release
         self._clock = clock
         self._rediscover = rediscover
         self.controller = running.Controller(
-            "garbage-collector", self, workers=workers, clock=clock
+            "garbage-collector", self, workers=workers, clock=clock, meter=meter
         )
         self._watched: dict[ResourceType, informers.Informer] = {}
+        self._handlers: dict[ResourceType, informers.Handler] = {}
         self._kinds: dict[tuple[str, str], ResourceType] = {}
         self._nodes: dict[str, tuple[ResourceType, Object]] = {}
         self._dependents: dict[str, set[str]] = {}
         self._loop: asyncio.Task[None] | None = None
+
+    @property
+    def watched(self) -> frozenset[ResourceType]:
+        """The kinds followed now."""
+        return frozenset(self._watched)
 
     # -- lifecycle (the manager calls these) ------------------------------------------------
 
@@ -89,18 +104,37 @@ class GarbageCollector:
                 log.warning("garbage collector: discovery failed: %s", exc)
 
     async def discover(self) -> None:
-        """Watch every deletable kind not watched yet."""
-        for res in await self.client.server_resources():
+        """Watch every deletable kind not watched yet; drop the kinds that went away."""
+        served = await self.client.server_resources()
+        self._kinds.update({(r.type.group, r.type.kind): r.type for r in served})
+        for res in served:
             rt = res.type
-            self._kinds[(rt.group, rt.kind)] = rt
             if rt in self._watched or rt.group_resource in IGNORED:
                 continue
             if not {"list", "watch", "delete"} <= res.verbs:
                 continue
             inf = self._informer_for(rt)
-            inf.add_handler(self._handler(rt))
+            handler = self._handlers[rt] = self._handler(rt)
+            inf.add_handler(handler)
             inf.start()
             self._watched[rt] = inf
+        gone = set(self._watched) - {r.type for r in served}
+        for rt in gone:
+            await self._forget_kind(rt)
+
+    async def _forget_kind(self, rt: ResourceType) -> None:
+        """A kind no longer served (its CRD was deleted): its objects went with it."""
+        inf = self._watched.pop(rt)
+        inf.remove_handler(self._handlers.pop(rt))
+        await self._release(inf)
+        for uid in [u for u, (kind, _) in self._nodes.items() if kind == rt]:
+            _, obj = self._nodes.pop(uid)
+            self._unlink(uid, obj)
+            for dep in self._dependents.get(uid, set()):
+                self.controller.queue.add(ObjectKey("", dep))
+        log.info(
+            "garbage collector: %s is no longer served; stopped watching it", rt.group_resource
+        )
 
     # -- the graph -----------------------------------------------------------------------------
 

@@ -15,8 +15,8 @@ import asyncio
 import contextlib
 
 from pinnace.api import kinds
-from pinnace.controllers import reconciling, recording
-from pinnace.kits.kube import clients, errors, informers, objects
+from pinnace.controllers import reconciling
+from pinnace.kits.kube import clients, errors, informers, objects, recording
 from pinnace.kits.kube.objects import Object, ObjectKey
 from pinnace.kits.kube.resources import ResourceType
 

@@ -8,7 +8,9 @@ again when `done` is called, so the latest state is always reconciled
 (client-go's workqueue contract; Kopf keeps one queue per object for the same
 reason). Failures come back through `add_rate_limited`: per-key exponential
 backoff, reset by `forget` after a success. `add_after` schedules a requeue
-(`Result(requeue_after=...)`); the earliest pending deadline wins.
+(`Result(requeue_after=...)`); the earliest pending deadline wins. The queue
+reports adds, retries, depth and time waited to a `QueueMetrics`
+(`metrics.ControllerMetrics`: client-go's `workqueue_*` series).
 """
 
 from __future__ import annotations
@@ -16,11 +18,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pinnace.kits import clocks
 
 K = TypeVar("K")
+
+
+class QueueMetrics(Protocol):
+    def added(self) -> None: ...
+
+    def retried(self) -> None: ...
+
+    def depth(self, items: int) -> None: ...
+
+    def waited(self, seconds: float) -> None: ...
+
+
+class _NoMetrics:
+    def added(self) -> None:
+        pass
+
+    def retried(self) -> None:
+        pass
+
+    def depth(self, items: int) -> None:
+        pass
+
+    def waited(self, seconds: float) -> None:
+        pass
 
 
 class ShutDown(Exception):
@@ -34,8 +60,11 @@ class WorkQueue(Generic[K]):
         clock: clocks.Clock = clocks.SYSTEM,
         base_delay: float = 0.005,
         max_delay: float = 300.0,
+        metrics: QueueMetrics | None = None,
     ) -> None:
         self._clock = clock
+        self._metrics: QueueMetrics = metrics or _NoMetrics()
+        self._since: dict[K, float] = {}
         self._base = base_delay
         self._max = max_delay
         self._queue: deque[K] = deque()
@@ -54,6 +83,15 @@ class WorkQueue(Generic[K]):
     def processing(self) -> frozenset[K]:
         return frozenset(self._processing)
 
+    @property
+    def scheduled(self) -> frozenset[K]:
+        """Keys waiting on a delay (`add_after`, backoff) to be queued."""
+        return frozenset(self._delayed)
+
+    def idle(self) -> bool:
+        """Nothing queued, being processed or scheduled."""
+        return not self._queue and not self._processing and not self._delayed
+
     def add(self, key: K) -> None:
         """Queue `key` unless it is already waiting; if it is being processed, queue it after."""
         if self._closed:
@@ -65,6 +103,9 @@ class WorkQueue(Generic[K]):
             return
         self._queued.add(key)
         self._queue.append(key)
+        self._since[key] = self._clock.monotonic()
+        self._metrics.added()
+        self._metrics.depth(len(self._queue))
         self._wakeup.set()
 
     def add_after(self, key: K, delay: float) -> None:
@@ -92,6 +133,7 @@ class WorkQueue(Generic[K]):
         """Requeue after a failure with per-key exponential backoff; returns the delay."""
         n = self._failures.get(key, 0)
         self._failures[key] = n + 1
+        self._metrics.retried()
         delay = min(self._max, self._base * 2.0**n)
         self.add_after(key, delay)
         return delay
@@ -112,6 +154,10 @@ class WorkQueue(Generic[K]):
             await self._wakeup.wait()
         key = self._queue.popleft()
         self._queued.discard(key)
+        self._metrics.depth(len(self._queue))
+        self._metrics.waited(
+            self._clock.monotonic() - self._since.pop(key, self._clock.monotonic())
+        )
         self._processing.add(key)
         return key
 

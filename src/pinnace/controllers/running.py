@@ -6,8 +6,14 @@ enqueues its controlling owner's key, found through ownerReferences) and any
 custom watches (`mapper(obj) -> keys`, e.g. pod → services selecting it). The
 workers apply the `reconciling` contract: success forgets the key's backoff,
 `Result.requeue_after` schedules the next pass, an exception requeues with
-per-key exponential backoff and a log line, `TerminalError` drops the key.
-The `manager.Manager` starts and stops controllers and shares their informers.
+per-key exponential backoff and a log line, `TerminalError` drops the key
+after recording its condition on the primary object and a Warning Event —
+here, once, for every controller. A create refused because the namespace is
+terminating (the Status cause `NamespaceTerminating`) is dropped quietly: the
+namespace controller is emptying it. Each reconcile runs inside a log context
+(`contexts`: controller, key, attempt) and is counted in `metrics`. The
+`manager.Manager` builds, starts and stops controllers and shares their
+informers.
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Iterable
 
-from pinnace.controllers import queueing, reconciling
+from pinnace.controllers import conditions, contexts, metrics, queueing, reconciling, statuses
 from pinnace.kits import clocks
-from pinnace.kits.kube import errors, informers, objects
+from pinnace.kits.kube import clients, errors, informers, objects, recording
 from pinnace.kits.kube.objects import Object, ObjectKey
 from pinnace.kits.kube.resources import ResourceType
 
@@ -51,9 +58,7 @@ def self_mapper(obj: Object) -> Iterable[ObjectKey]:
 def namespace_terminating(exc: errors.ApiError) -> bool:
     """A create refused because its namespace is being deleted (kube's NamespaceTerminating)."""
     causes = (exc.status.get("details") or {}).get("causes") or []
-    return any(c.get("reason") == "NamespaceTerminating" for c in causes) or (
-        "because it is being terminated" in exc.message
-    )
+    return any(c.get("reason") == "NamespaceTerminating" for c in causes)
 
 
 class Controller:
@@ -69,12 +74,21 @@ class Controller:
         clock: clocks.Clock = clocks.SYSTEM,
         base_delay: float = 0.005,
         max_delay: float = 300.0,
+        client: clients.KubeApi | None = None,
+        recorder: recording.EventRecorder | None = None,
+        meter: metrics.ControllerMetrics | None = None,
     ) -> None:
+        """`client` and `recorder` let the runner record a `TerminalError` on the primary."""
         self.name = name
         self.reconciler = reconciler
+        self.primary = primary
+        self.meter = meter or metrics.Metrics().controller(name)
         self.queue: queueing.WorkQueue[ObjectKey] = queueing.WorkQueue(
-            clock=clock, base_delay=base_delay, max_delay=max_delay
+            clock=clock, base_delay=base_delay, max_delay=max_delay, metrics=self.meter
         )
+        self._client = client
+        self._recorder = recorder
+        self._clock = clock
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
         self.informers: list[informers.Informer] = []
@@ -132,22 +146,35 @@ class Controller:
 
     async def process(self, key: ObjectKey) -> None:
         """Reconcile `key` once and requeue it as the outcome says (also used by tests)."""
+        attempt = self.queue.failures(key) + 1
+        started = time.perf_counter()
+        self.meter.active.inc()
+        try:
+            with contexts.reconciling(self.name, str(key), attempt):
+                outcome = await self._process(key)
+        finally:
+            self.meter.active.dec()
+        self.meter.reconciled(outcome, time.perf_counter() - started)
+
+    async def _process(self, key: ObjectKey) -> metrics.Outcome:
         try:
             result = await self.reconciler.reconcile(key)
         except asyncio.CancelledError:
             raise
         except reconciling.TerminalError as exc:
-            self.queue.forget(key)
-            log.error("%s: %s: terminal error, not retrying: %s", self.name, key, exc)
+            self.meter.terminal()
+            await self._terminal(key, exc)
+            return metrics.Outcome.ERROR
         except errors.Conflict as exc:
             delay = self.queue.add_rate_limited(key)
             log.debug("%s: %s: conflict (%s), retrying in %.3fs", self.name, key, exc, delay)
+            return metrics.Outcome.ERROR
         except Exception as exc:
             if isinstance(exc, errors.Forbidden) and namespace_terminating(exc):
                 # the namespace controller is emptying the namespace: nothing to create there
                 self.queue.forget(key)
                 log.debug("%s: %s: namespace terminating: %s", self.name, key, exc)
-                return
+                return metrics.Outcome.SUCCESS
             delay = self.queue.add_rate_limited(key)
             log.warning(
                 "%s: %s: reconcile failed (%d), retrying in %.3fs: %r",
@@ -158,11 +185,48 @@ class Controller:
                 exc,
                 exc_info=not isinstance(exc, errors.ApiError | errors.TransportError),
             )
-        else:
-            if result.requeue_after is not None:
-                self.queue.forget(key)
-                self.queue.add_after(key, result.requeue_after)
-            elif result.requeue:
-                self.queue.add_rate_limited(key)
-            else:
-                self.queue.forget(key)
+            return metrics.Outcome.ERROR
+        if result.requeue_after is not None:
+            self.queue.forget(key)
+            self.queue.add_after(key, result.requeue_after)
+            return metrics.Outcome.REQUEUE_AFTER
+        if result.requeue:
+            self.queue.add_rate_limited(key)
+            return metrics.Outcome.REQUEUE
+        self.queue.forget(key)
+        return metrics.Outcome.SUCCESS
+
+    async def _terminal(self, key: ObjectKey, exc: reconciling.TerminalError) -> None:
+        """Record a terminal error on the primary object (condition + Warning Event); drop the key."""
+        log.info("%s: %s: terminal error, not retrying: %s", self.name, key, exc)
+        primary = self.primary
+        obj = primary.get(key) if primary is not None else None
+        if primary is None or obj is None or self._client is None:
+            self.queue.forget(key)
+            return
+        try:
+            if exc.condition is not None:
+                status = statuses.condition(
+                    obj,
+                    obj.get("status") or {},
+                    exc.condition,
+                    conditions.Status.FALSE,
+                    reason=exc.reason,
+                    message=exc.message,
+                    clock=self._clock,
+                )
+                await statuses.write(self._client, primary.resource_type, obj, status)
+        except (errors.ApiError, errors.TransportError) as write_error:
+            # a stale cache (409) or a passing failure: try the whole reconcile again
+            delay = self.queue.add_rate_limited(key)
+            log.debug(
+                "%s: %s: could not record terminal error (%s), retry in %.3fs",
+                self.name,
+                key,
+                write_error,
+                delay,
+            )
+            return
+        self.queue.forget(key)
+        if self._recorder is not None:
+            await self._recorder.warning(obj, exc.reason, exc.message)

@@ -12,9 +12,9 @@ pod with no fitting node stays Pending with `PodScheduled=False`
 from __future__ import annotations
 
 from pinnace.api import kinds
-from pinnace.controllers import conditions, pods, reconciling, recording
+from pinnace.controllers import conditions, pods, reconciling
 from pinnace.kits import clocks
-from pinnace.kits.kube import clients, errors, informers, objects
+from pinnace.kits.kube import clients, errors, informers, objects, recording
 from pinnace.kits.kube.objects import Object, ObjectKey
 
 SCHEDULER_NAME = "default-scheduler"

@@ -10,7 +10,9 @@ only when all lower ones are Running and Ready, and removes the highest ordinal
 first, one at a time; Parallel does both at once. A RollingUpdate replaces
 outdated pods from the highest ordinal down to `partition`, one at a time,
 when all pods are healthy. Names are deterministic, so a write the cache has
-not caught up with ends in 409/404 and is simply done.
+not caught up with ends in 409/404 and is simply done. A pod Ready for less
+than `minReadySeconds` is not yet available: the reconcile asks to be
+requeued when it will be, so `availableReplicas` catches up on time.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import asyncio
 import copy
 
 from pinnace.api import kinds
-from pinnace.controllers import deployments, pods, reconciling, recording
+from pinnace.controllers import deployments, pods, reconciling, statuses
 from pinnace.kits import clocks
-from pinnace.kits.kube import clients, errors, informers, objects
+from pinnace.kits.kube import clients, errors, informers, objects, recording
 from pinnace.kits.kube.objects import Object, ObjectKey
 
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
@@ -74,8 +76,7 @@ class StatefulSetController:
             if ordinal is not None and objects.controller_uid(pod) == objects.uid_of(sts):
                 by_ordinal[ordinal] = pod
         await self._step(sts, by_ordinal, replicas, revision, parallel)
-        await self._write_status(sts, revision)
-        return reconciling.DONE
+        return reconciling.Result.after(await self._write_status(sts, revision))
 
     async def _step(
         self,
@@ -223,7 +224,8 @@ class StatefulSetController:
             f"delete Pod {name} in StatefulSet {objects.name_of(sts)} successful",
         )
 
-    async def _write_status(self, sts: Object, revision: str) -> None:
+    async def _write_status(self, sts: Object, revision: str) -> float:
+        """Write the status; the seconds until a ready pod becomes available (0: none waits)."""
         spec = sts.get("spec") or {}
         replicas = int(spec.get("replicas", 1))
         min_ready = int(spec.get("minReadySeconds") or 0)
@@ -253,10 +255,7 @@ class StatefulSetController:
         }
         if old.get("conditions"):
             status["conditions"] = old["conditions"]
-        if status != old:
-            try:
-                await self.client.replace(
-                    kinds.STATEFULSETS, {**sts, "status": status}, subresource="status"
-                )
-            except errors.NotFound:
-                return
+        await statuses.write(self.client, kinds.STATEFULSETS, sts, status)
+        waits = [w for p in owned if (w := pods.available_in(p, min_ready, now) or 0.0) > 0]
+        # stamps have second precision: wake a little after the pod turns available
+        return min(waits) + 0.05 if waits else 0.0

@@ -22,7 +22,6 @@ def setup(
 ) -> running.Controller:
     """Add the PipelineRun controller to `mgr` (imports stay lazy: the launcher needs none)."""
     from pinnace.api import kinds
-    from pinnace.controllers import running
     from pinnace.pipelines import pipelineruns, stores
 
     if settings is None:
@@ -37,8 +36,4 @@ def setup(
     rec = pipelineruns.RunController(
         mgr.client, runs=runs, pods=pods, settings=settings, clock=mgr.clock
     )
-    return mgr.add(
-        running.Controller(
-            "pipelinerun", rec, primary=runs, owns=[pods], workers=workers, clock=mgr.clock
-        )
-    )
+    return mgr.controller("pipelinerun", rec, primary=runs, owns=[pods], workers=workers)

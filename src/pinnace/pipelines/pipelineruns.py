@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pinnace.api import kinds
-from pinnace.controllers import conditions, reconciling
+from pinnace.controllers import conditions, reconciling, statuses
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, errors, informers, objects
 from pinnace.kits.kube.objects import Object, ObjectKey
@@ -274,7 +274,6 @@ class RunController:
             "state": state.value,
             "startedAt": old.get("startedAt") or now,
             "pipelineRoot": root,
-            "observedGeneration": int(objects.meta(run).get("generation") or 1),
             "stateHistory": history,
         }
         if tasks is not None:
@@ -288,25 +287,21 @@ class RunController:
         if error is not None:
             new["error"] = error
         reason, value = {
-            State.SUCCEEDED: ("Succeeded", "True"),
-            State.FAILED: ("Failed", "False"),
-            State.CANCELED: ("Canceled", "False"),
-            State.SKIPPED: ("Skipped", "False"),
-        }.get(state, ("Running", "Unknown"))
+            State.SUCCEEDED: ("Succeeded", conditions.Status.TRUE),
+            State.FAILED: ("Failed", conditions.Status.FALSE),
+            State.CANCELED: ("Canceled", conditions.Status.FALSE),
+            State.SKIPPED: ("Skipped", conditions.Status.FALSE),
+        }.get(state, ("Running", conditions.Status.UNKNOWN))
         new["conditions"] = conditions.set_condition(
             old.get("conditions"),
             "Succeeded",
-            value,
+            str(value),
             reason=reason,
             message=(error or {}).get("message", "") if error else f"the run is {state.value}",
             now=now,
+            observed_generation=statuses.generation_of(run),
         )
         return new
 
     async def write(self, run: Object, status: Object) -> None:
-        if status == run.get("status"):
-            return
-        with contextlib.suppress(errors.NotFound):
-            await self.client.replace(
-                kinds.PIPELINERUNS, {**run, "status": status}, subresource="status"
-            )
+        await statuses.write(self.client, kinds.PIPELINERUNS, run, status)

@@ -25,6 +25,7 @@ from typing import Any
 import psutil
 
 from pinnace.kits import clocks
+from pinnace.kits.kube import recording
 from pinnace.kits.kube.objects import Object, name_of, namespace_of, uid_of
 from pinnace.runtime import (
     backoffs,
@@ -162,7 +163,13 @@ class Runner:
                 )
                 self.state = {"waiting": {"reason": "CrashLoopBackOff", "message": message}}
                 self.owner.changed()
-                self.svc.events.pod_event(pod, "BackOff", message, warning=True)
+                self.svc.events.emit(
+                    pod,
+                    "BackOff",
+                    f"Back-off restarting failed container {self.name} in pod "
+                    f"{name_of(pod)}_{namespace_of(pod)}({uid_of(pod)})",
+                    type_=recording.WARNING,
+                )
                 await self._sleep(delay)
         return None
 
@@ -220,7 +227,7 @@ class Runner:
                 if self.state != waiting:
                     self.state = waiting
                     self.owner.changed()
-                    self.svc.events.pod_event(pod, "Failed", f"Error: {exc}", warning=True)
+                    self.svc.events.emit(pod, "Failed", f"Error: {exc}", type_=recording.WARNING)
                 await self._sleep(self.svc.config_retry)
                 if self._stop.is_set():
                     return None
@@ -243,7 +250,7 @@ class Runner:
             }
         self.record.process = process.identity
         self.owner.changed()  # saves the record before anything else can happen
-        self.svc.events.pod_event(pod, "Started", f"Started container {self.name}")
+        self.svc.events.emit(pod, "Started", f"Started container {self.name}")
         return process
 
     async def _launch(self, pod: Object) -> processes.Launch:
@@ -267,7 +274,7 @@ class Runner:
                 if link not in self.sandbox.record.host_links:
                     self.sandbox.record.host_links.append(link)
             for problem in problems:
-                self.svc.events.pod_event(pod, "MountPathUnavailable", problem, warning=True)
+                self.svc.events.emit(pod, "MountPathUnavailable", problem, type_=recording.WARNING)
         cwd = mounting.working_dir(self.spec, mounts, pod_dir=pod_dir)
         self._env, self._cwd = env, cwd
         return processes.Launch(argv, env, cwd, self.log_path())
@@ -364,17 +371,17 @@ class Runner:
                 self.owner.changed()
             if not prober.ok:
                 message = f"Readiness probe failed: {prober.message}"
-                self.svc.events.pod_event(pod, "Unhealthy", message, warning=True)
+                self.svc.events.emit(pod, "Unhealthy", message, type_=recording.WARNING)
             return
         if prober.kind == "startup" and prober.ok:
             self._after_startup()
             self.owner.changed()
             return
         label = "Liveness" if prober.kind == "liveness" else "Startup"
-        self.svc.events.pod_event(
-            pod, "Unhealthy", f"{label} probe failed: {prober.message}", warning=True
+        self.svc.events.emit(
+            pod, "Unhealthy", f"{label} probe failed: {prober.message}", type_=recording.WARNING
         )
-        self.svc.events.pod_event(
+        self.svc.events.emit(
             pod,
             "Killing",
             f"Container {self.name} failed {prober.kind} probe, will be restarted",

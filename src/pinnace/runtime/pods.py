@@ -22,7 +22,7 @@ import psutil
 
 from pinnace.api import kinds
 from pinnace.kits import clocks
-from pinnace.kits.kube import errors
+from pinnace.kits.kube import errors, recording
 from pinnace.kits.kube.objects import Object, name_of, namespace_of, uid_of
 from pinnace.runtime import (
     addresses,
@@ -147,8 +147,11 @@ class Worker:
                     for runner in first:
                         runner.state = waiting
                     self.changed()
-                    self.svc.events.pod_event(
-                        self.pod, "FailedMount", f"MountVolume.SetUp failed: {exc}", warning=True
+                    self.svc.events.emit(
+                        self.pod,
+                        "FailedMount",
+                        f"MountVolume.SetUp failed: {exc}",
+                        type_=recording.WARNING,
                     )
                 await self.svc.clock.sleep(self.svc.config_retry)
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from pinnace.kits import clocks
-from pinnace.kits.kube import clients, errors
+from pinnace.kits.kube import clients, errors, recording
 from pinnace.kits.kube.objects import Object
 from pinnace.kits.kube.resources import ResourceType
-from pinnace.runtime import backoffs, events, images, layouts, limiting, logs
+from pinnace.runtime import backoffs, images, layouts, limiting, logs
 
 
 @dataclass
@@ -32,14 +32,17 @@ class Services:
     host_links: bool = True
     config_retry: float = 2.0
     """Seconds between retries of a container waiting on a ConfigMap/Secret/PVC."""
-    recorder: events.Recorder | None = None
+    recorder: recording.EventRecorder | None = None
+    """The node agent's Events (`source.component: kubelet`), posted off the pod's path."""
 
     def __post_init__(self) -> None:
         if self.recorder is None:
-            self.recorder = events.Recorder(self.api, node_name=self.node_name, clock=self.clock)
+            self.recorder = recording.EventRecorder(
+                self.api, "kubelet", host=self.node_name, clock=self.clock
+            )
 
     @property
-    def events(self) -> events.Recorder:
+    def events(self) -> recording.EventRecorder:
         assert self.recorder is not None
         return self.recorder
 

@@ -23,7 +23,11 @@ from typing import Any
 
 
 def failure(code: int, reason: str, message: str, **details: Any) -> dict[str, Any]:
-    """A `Status` failure body, as kube-apiserver writes it (`details` only when given)."""
+    """A `Status` failure body, as kube-apiserver writes it (`details` only when given).
+
+    Fields come in metav1.Status's order (`…, reason, details, code`), so clients that
+    embed the raw body see what a real cluster sends.
+    """
     body: dict[str, Any] = {
         "kind": "Status",
         "apiVersion": "v1",
@@ -31,10 +35,10 @@ def failure(code: int, reason: str, message: str, **details: Any) -> dict[str, A
         "status": "Failure",
         "message": message,
         "reason": reason,
-        "code": code,
     }
     if details:
         body["details"] = details
+    body["code"] = code
     return body
 
 

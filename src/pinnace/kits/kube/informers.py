@@ -70,6 +70,11 @@ class Informer:
         """Call `handler` for every change; it first sees the current contents as ADDED."""
         self._handlers.append(handler)
 
+    def remove_handler(self, handler: Handler) -> None:
+        """Stop calling `handler` (a no-op if it was not added)."""
+        if handler in self._handlers:
+            self._handlers.remove(handler)
+
     def start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(
