@@ -31,6 +31,7 @@ from pinnace.runtime import (
     backoffs,
     envs,
     expanding,
+    images,
     layouts,
     limiting,
     logs,
@@ -256,16 +257,18 @@ class Runner:
     async def _launch(self, pod: Object) -> processes.Launch:
         facts = envs.Facts(self.sandbox.ip, self.svc.host_ip, self.svc.allocatable)
         pod_dir = self.sandbox.pod_dir
-        base = {
-            **self.svc.environments.environ(str(self.spec.get("image") or "")),
-            **self.sandbox.env,
-        }
+        image = str(self.spec.get("image") or "")
+        # The image's ENV (HOME of a notebook image, say) sits above the platform's defaults.
+        base = {**self.sandbox.env, **self.svc.environments.environ(image)}
         env = await envs.resolve(pod, self.spec, facts=facts, lookup=self.svc.lookup, base=base)
         env[processes.MARKER] = str(pod_dir)
         mounts = mounting.plan(self.spec, self.sandbox.volume_dirs, pod_dir=pod_dir)
-        argv = [*(self.spec.get("command") or []), *(self.spec.get("args") or [])]
-        if not argv:
-            raise envs.ConfigError("no command specified (there is no image entrypoint)")
+        try:
+            argv = self.svc.environments.argv(
+                image, list(self.spec.get("command") or []), list(self.spec.get("args") or [])
+            )
+        except images.NoEntrypoint as exc:
+            raise envs.ConfigError(str(exc)) from exc
         argv = [mounting.rewrite(expanding.expand(str(a), env), mounts) for a in argv]
         env = {k: mounting.rewrite(v, mounts) for k, v in env.items()}
         if self.svc.host_links and mounts:
