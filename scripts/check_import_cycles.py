@@ -80,7 +80,7 @@ def one_cycle(graph: grimp.ImportGraph, component: list[str]) -> list[str]:
 
 def main(argv: list[str]) -> int:
     package = argv[1] if len(argv) > 1 else "pinnace"
-    graph = grimp.build_graph(package, exclude_type_checking_imports=False)
+    graph = grimp.build_graph(package, exclude_type_checking_imports=False, cache_dir=None)
     cycles = components(graph, graph.modules)
     for component in cycles:
         print("import cycle: " + " -> ".join(one_cycle(graph, component)))

@@ -56,6 +56,19 @@ async def test_binding_dry_run_stores_nothing(running: Running) -> None:
     assert (await running.http.post(f"{PODS}/dry/binding", json=_binding("dry"))).status_code == 201
 
 
+async def test_bindings_collection_binds_the_pod_it_names(running: Running) -> None:
+    await running.http.post(PODS, json=_pod("legacy"))
+    r = await running.http.post(
+        "/api/v1/namespaces/default/bindings?dryRun=All", json=_binding("legacy")
+    )
+    assert r.status_code == 201
+    assert "nodeName" not in (await running.http.get(f"{PODS}/legacy")).json()["spec"]
+    r = await running.http.post("/api/v1/namespaces/default/bindings", json=_binding("legacy"))
+    assert r.status_code == 201
+    assert (await running.http.get(f"{PODS}/legacy")).json()["spec"]["nodeName"] == "node-1"
+    assert (await running.http.get("/api/v1/namespaces/default/bindings")).status_code == 405
+
+
 async def test_binding_needs_a_target_and_an_existing_pod(running: Running) -> None:
     missing = await running.http.post(f"{PODS}/nope/binding", json=_binding("nope"))
     assert missing.status_code == 404

@@ -1,4 +1,4 @@
-"""`pods/<name>/binding`: the scheduler's write that puts a pod on a node.
+"""`pods/<name>/binding` (or a Binding POSTed to `bindings`): the write that puts a pod on a node.
 
 A POSTed v1 Binding sets the pod's `spec.nodeName` (once: a bound pod, or one
 being deleted, answers 409) and its `PodScheduled` condition. The change goes
@@ -24,7 +24,7 @@ class BindingStorage(rest.Storage):
     async def create(
         self, namespace: str, parent: str | None, obj: Object, options: rest.Options
     ) -> tuple[int, Object]:
-        name = parent or ""
+        name = parent or str((obj.get("metadata") or {}).get("name") or "")
         node = (obj.get("target") or {}).get("name")
         if not node:
             raise errors.Invalid.of(

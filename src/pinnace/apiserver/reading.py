@@ -59,7 +59,7 @@ async def get(server: ApiServer, req: Request) -> Reply:
     if isinstance(found, rest.Stream):
         return Reply(200, stream=found.chunks, content_type=found.content_type)
     obj = resolving.present(storage.view, found)
-    if sub is None and encoding.wants_table(req.headers.get("accept")):
+    if sub in (None, "status") and encoding.wants_table(req.headers.get("accept")):
         table = tables.table(
             info,
             [obj],

@@ -1,15 +1,16 @@
-"""Resolving a request to its kind and stored object, and presenting objects back.
+"""Resolving a request to its kind, and presenting objects back in the requested version.
 
-Shared by every verb module: an unknown kind is kube's plain 404 ("the server
-could not find the requested resource"), a missing object the NotFound Status
-naming it, and an object stored under another version of its kind is answered
-with the requested `apiVersion`.
+Shared by every verb handler: an unknown kind or subresource is kube's plain
+404 ("the server could not find the requested resource"; the pod subresources
+we do not serve, a 405 saying so), and an object stored under another version
+of its kind is answered with the requested `apiVersion`. Reaching the objects
+is the path's storage's job (`storages.lookup`).
 """
 
 from __future__ import annotations
 
 from pinnace.api.infos import ResourceInfo
-from pinnace.apiserver import errors, registry
+from pinnace.apiserver import errors
 from pinnace.apiserver.messages import Request
 from pinnace.apiserver.server import ApiServer
 from pinnace.kits.kube.objects import Object
@@ -39,14 +40,6 @@ def resource(server: ApiServer, req: Request) -> ResourceInfo:
             "the server does not allow this method on the requested resource"
         )
     return info
-
-
-def existing(server: ApiServer, req: Request, info: ResourceInfo) -> Object:
-    name = req.info.name or ""
-    obj = server.store.get(registry.storage_key(info), req.info.namespace or "", name)
-    if obj is None:
-        raise errors.NotFound.of(info.resource.group_resource, name, info.group, info.plural)
-    return obj
 
 
 def present(info: ResourceInfo, obj: Object) -> Object:

@@ -27,6 +27,8 @@ def objects(server: ApiServer, info: ResourceInfo) -> stores.Store:
 def lookup(server: ApiServer, info: ResourceInfo, subresource: str | None) -> rest.Storage:
     """The storage of `info`'s path, or of one of its subresources."""
     if subresource is None:
+        if (info.group, info.kind) == ("", "Binding"):  # the legacy `bindings` collection
+            return _binding(server, info)
         return objects(server, info)
     strategy = kinds.strategy(info)
     hooks = kinds.hooks(info)
@@ -42,8 +44,14 @@ def lookup(server: ApiServer, info: ResourceInfo, subresource: str | None) -> re
         return scaling.ScaleStorage(objects(server, info))
     if (info.group, info.kind) == ("", "Pod"):
         if subresource == "binding":
-            trusted = stores.Store(server, info, strategies.TrustedStrategy(pods.STRATEGY))
-            return binding.BindingStorage(trusted, builtins.BINDINGS)
+            return _binding(server, info)
         if subresource == "log":
             return logs.LogStorage(stores.Store(server, info, strategy))
     raise errors.NotFound(NOT_FOUND, details={})
+
+
+def _binding(server: ApiServer, info: ResourceInfo) -> binding.BindingStorage:
+    """`pods/<name>/binding`, or `bindings` (the Binding names its pod), over the pods' store."""
+    pod_info = info if info.kind == "Pod" else builtins.PODS
+    trusted = stores.Store(server, pod_info, strategies.TrustedStrategy(pods.STRATEGY))
+    return binding.BindingStorage(trusted, builtins.BINDINGS)

@@ -19,9 +19,10 @@ the hooks that keep the registry in step) is skipped. The committed change goes
 on to the watch fan-out (`watching.Hub`). Everything here is synchronous up to
 the store write, so a read-check-write needs no lock.
 
-New write semantics (server-side apply's managedFields, a new patch type) plug
-in at the `Updater` a handler passes (`writing.patch` → `patching.apply`), and
-into `_admit_write` for what every write must do to metadata.
+New write semantics plug in at the `Updater` a handler passes (a new patch
+type is one entry of `patching.PATCHERS`; `update(..., allow_create=True)`
+creates a missing object, as an apply patch does), and into `create_object`/
+`write_update` for what every write must do to metadata (managedFields).
 """
 
 from __future__ import annotations

@@ -6,14 +6,15 @@ its strategy at each one, as k8s.io/apiserver's generic registry asks a
 
     create: prepare_for_create → (schema walk) → default → validate → canonicalize
     update: prepare_for_update → (schema walk) → default → validate_update → canonicalize
-    delete: grace_period, marks_deletion, deletion_blocked
+    delete: grace_period, marks_deletion / mark_deleted, deletion_blocked
 
 `Strategy` is the behaviour of a kind with no rules of its own (ConfigMaps,
 Events, custom resources without a status subresource). Per-kind strategies
-live in `pinnace.apiserver.kinds`; the status/spec split of a subresource path
-is `StatusStrategy` (`<plural>/status`: only `.status` moves) around the
-kind's own strategy, and `MainStrategy` behaviour (a spec write keeps the
-stored status) comes from `split_status`.
+live in `pinnace.apiserver.kinds`. The status/spec split: with `split_status`
+a spec write keeps the stored status and a create starts from
+`initial_status`; `StatusStrategy` (`<plural>/status`: only `.status` moves)
+wraps the kind's own strategy; `TrustedStrategy` is for a storage that builds
+the next object itself (`pods/binding`).
 """
 
 from __future__ import annotations

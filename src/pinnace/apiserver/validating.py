@@ -221,8 +221,9 @@ class _Walker:
     # -- walking -----------------------------------------------------------
 
     def _value(self, value: Any, schema: Schema, path: str) -> None:
-        definition = schemas.ref_name(schema)
-        schema = schemas.resolve(schema)
+        definition = schemas.ref_name(schema) if self.builtin else None
+        if definition is not None or not self.builtin:
+            schema = schemas.resolve(schema)
         if value is None:
             if not (schema.get("nullable") or self.nulls_ok or _untyped(schema)):
                 self._type_error(path, value, _expected(schema))
