@@ -6,10 +6,13 @@ import threading
 import time
 from collections.abc import Iterator
 
+import kubernetes
 import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 from tests.e2e.conftest import Platform
+
+KUBERNETES_31 = int(kubernetes.__version__.split(".")[0]) >= 31
 
 GROUP, VERSION, PLURAL = "kubeflow.org", "v1", "notebooks"
 
@@ -66,7 +69,8 @@ def test_custom_objects_crud_and_status(api: client.ApiClient, namespace: str) -
             PLURAL,
             "py",
             json_patch,
-            _content_type="application/json-patch+json",
+            # kubernetes<31 (what kfp 2.17 allows) has no _content_type; the header above serves
+            **({"_content_type": "application/json-patch+json"} if KUBERNETES_31 else {}),
         )
     finally:
         custom.api_client.default_headers.pop("Content-Type", None)
