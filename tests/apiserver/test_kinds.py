@@ -156,3 +156,33 @@ async def test_new_services_get_addresses_after_the_kubernetes_service(running: 
         f"{NS}/services", json={"metadata": {"name": "next"}, "spec": {"ports": [{"port": 80}]}}
     )
     assert r.json()["spec"]["clusterIP"] == "10.96.0.2"
+
+
+async def test_a_new_crd_is_established_at_its_creation_time(running: Running) -> None:
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object"}},
+                }
+            ],
+        },
+    }
+    r = await running.http.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=crd)
+    assert r.status_code == 201, r.text
+    created = r.json()
+    conditions = {c["type"]: c for c in created["status"]["conditions"]}
+    assert conditions["Established"]["status"] == "True"
+    stamp = created["metadata"]["creationTimestamp"]
+    assert {c["lastTransitionTime"] for c in conditions.values()} == {stamp}
+    served = await running.http.get("/apis/example.com/v1/namespaces/default/widgets")
+    assert served.status_code == 200

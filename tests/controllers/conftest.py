@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -9,60 +10,44 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from tests.support import apiservers
+
 from pinnace.api import kinds
 from pinnace.controllers import manager
-from pinnace.kits.kube import fakes
 
 Platform = Callable[..., Any]
 
 
 @pytest.fixture
-async def platform() -> AsyncIterator[Platform]:
-    """`await platform(setup, ...)` → (fake, manager) with those controllers started."""
-    started: list[manager.Manager] = []
+async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
+    """`await platform(setup, ...)` → (kube, manager): the real API server in process, namespace
+    `ns` and a Ready node `node-1` created, those controllers started."""
+    stack = contextlib.AsyncExitStack()
 
-    async def make(*setups: Any, ready_node: bool = True) -> tuple[fakes.FakeKube, manager.Manager]:
-        fake = fakes.FakeKube(
-            [
-                kinds.PODS,
-                kinds.NODES,
-                kinds.DEPLOYMENTS,
-                kinds.STATEFULSETS,
-                kinds.SERVICES,
-                kinds.ENDPOINTS,
-                kinds.NAMESPACES,
-                kinds.SERVICEACCOUNTS,
-                kinds.CONFIGMAPS,
-                kinds.PERSISTENTVOLUMECLAIMS,
-                kinds.EVENTS,
-            ],
-            graceful_pods=False,
-        )
+    async def make(
+        *setups: Any, ready_node: bool = True
+    ) -> tuple[apiservers.Kube, manager.Manager]:
+        kube = await stack.enter_async_context(apiservers.serve(tmp_path))
         if ready_node:
-            await fake.create(kinds.NODES, {"metadata": {"name": "node-1"}})
-            await fake.patch(
+            await kube.create(kinds.NODES, {"metadata": {"name": "node-1"}})
+            await kube.patch(
                 kinds.NODES,
                 "node-1",
                 {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
                 subresource="status",
             )
-        mgr = manager.Manager(fake)
+        mgr = manager.Manager(kube)
         for setup in setups:
             setup(mgr)
         await mgr.start()
-        started.append(mgr)
-        return fake, mgr
+        stack.push_async_callback(mgr.stop)
+        return kube, mgr
 
-    yield make
-    for mgr in started:
-        await mgr.stop()
+    async with stack:
+        yield make
 
 
 @pytest.fixture
-async def real_kube(tmp_path: Path) -> AsyncIterator[Any]:
-    """The embedded API server (real semantics) and a client for it, with namespace `ns`."""
-    from helpers import real_apiserver
-
-    async with real_apiserver(tmp_path) as client:
-        await client.create(kinds.NAMESPACES, {"metadata": {"name": "ns"}})
-        yield client
+def real_kube(kube: apiservers.Kube) -> apiservers.Kube:
+    """The root `kube` fixture under the name the kit's first tests use."""
+    return kube

@@ -4,24 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
-from pinnace.kits.kube import clients, fakes, informers
+from tests.support import apiservers
+
+from pinnace.api import kinds
+from pinnace.kits.kube import errors
 
 
 async def eventually(cond: Callable[[], bool], timeout: float = 3.0) -> None:
     async with asyncio.timeout(timeout):
         while not cond():  # noqa: ASYNC110
             await asyncio.sleep(0.002)
-
-
-async def caught_up(fake: fakes.FakeKube, *infs: informers.Informer) -> None:
-    """Wait until every informer has seen everything written to `fake` so far."""
-    fake.bookmark()
-    want = str(fake.resource_version)
-    await eventually(lambda: all(i.resource_version == want for i in infs))
 
 
 def ready_status(ip: str) -> dict[str, object]:
@@ -34,12 +29,28 @@ def ready_status(ip: str) -> dict[str, object]:
     }
 
 
-async def run_pods(fake: fakes.FakeKube, *, ready: bool = True) -> list[str]:
-    """Play the node agent: every bound pod without a phase beyond Pending becomes Running."""
-    from pinnace.api import kinds
+async def finish_deletions(kube: apiservers.Kube) -> None:
+    """Play the node agent's end of graceful deletion: a bound pod with a deletionTimestamp
+    has its containers "stopped" and is deleted for good (grace period 0)."""
+    for pod in kube.objects(kinds.PODS):
+        meta = pod["metadata"]
+        if pod.get("spec", {}).get("nodeName") and meta.get("deletionTimestamp"):
+            with contextlib.suppress(errors.NotFound, errors.Conflict):
+                await kube.delete(
+                    kinds.PODS,
+                    meta["name"],
+                    namespace=meta["namespace"],
+                    grace_period_seconds=0,
+                    precondition_uid=meta["uid"],
+                )
 
+
+async def run_pods(kube: apiservers.Kube, *, ready: bool = True) -> list[str]:
+    """Play the node agent: every bound pod without a phase beyond Pending becomes Running,
+    and bound pods in graceful deletion go away (`finish_deletions`)."""
+    await finish_deletions(kube)
     started = []
-    for i, pod in enumerate(fake.objects(kinds.PODS)):
+    for i, pod in enumerate(kube.objects(kinds.PODS)):
         meta = pod["metadata"]
         if not pod.get("spec", {}).get("nodeName") or meta.get("deletionTimestamp"):
             continue
@@ -50,7 +61,7 @@ async def run_pods(fake: fakes.FakeKube, *, ready: bool = True) -> list[str]:
             if ready
             else {"phase": "Running", "podIP": f"127.0.0.{10 + i}"}
         )
-        await fake.patch(
+        await kube.patch(
             kinds.PODS,
             meta["name"],
             {"status": status},
@@ -62,34 +73,28 @@ async def run_pods(fake: fakes.FakeKube, *, ready: bool = True) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def real_apiserver(data_dir: Path) -> AsyncIterator[clients.Client]:
-    """The embedded API server on a real socket, and a client for it."""
-    import uvicorn
+async def kubelet(
+    kube: apiservers.Kube, *, start: bool = True, each: Callable[[], None] | None = None
+) -> AsyncIterator[None]:
+    """Play the node agent continuously: `run_pods` (or only `finish_deletions` when not
+    `start`), calling `each()` before every pass."""
 
-    from pinnace.apiserver import app as api_app
-    from pinnace.apiserver import server as api_server
+    async def loop() -> None:
+        while True:
+            if each is not None:
+                each()
+            await (run_pods(kube) if start else finish_deletions(kube))
+            await asyncio.sleep(0.005)
 
-    api = api_server.ApiServer(data_dir)
-    await api.start()
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(
-        api_app.build(api),
-        loop="none",
-        lifespan="off",
-        log_level="warning",
-        http="httptools",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.ensure_future(server.serve(sockets=[sock]))
-    await eventually(lambda: server.started)
-    client = clients.Client.from_url(f"http://127.0.0.1:{sock.getsockname()[1]}")
+    task = asyncio.ensure_future(loop())
     try:
-        yield client
+        yield
     finally:
-        await client.close()
-        server.should_exit = True
-        await task
-        await api.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def real_apiserver(data_dir: Path) -> contextlib.AbstractAsyncContextManager[apiservers.Kube]:
+    """`apiservers.serve` without the `ns` namespace (the name earlier tests use)."""
+    return apiservers.serve(data_dir, namespaces=())

@@ -6,7 +6,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from helpers import ready_status, real_apiserver
+from helpers import ready_status
+from tests.support import apiservers
 
 from pinnace.api import kinds
 from pinnace.controllers import builtin
@@ -20,7 +21,7 @@ async def poll(client: clients.Client, check: Any, timeout: float = 5.0) -> None
 
 
 async def test_deployment_service_endpoints_and_cleanup(tmp_path: Path) -> None:
-    async with real_apiserver(tmp_path) as client:
+    async with apiservers.serve(tmp_path, namespaces=()) as client:
         await client.create(kinds.NODES, {"metadata": {"name": "node-1"}})
         await client.patch(
             kinds.NODES,

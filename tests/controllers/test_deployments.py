@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
+import helpers
 import pytest
 from helpers import eventually, run_pods
+from tests.support import apiservers
 
 from pinnace.api import kinds
 from pinnace.controllers import builtin, deployments
-from pinnace.kits.kube import fakes
 
 
 def deployment(replicas: int = 3, image: str = "v1", **spec: Any) -> dict[str, Any]:
@@ -31,104 +29,94 @@ def deployment(replicas: int = 3, image: str = "v1", **spec: Any) -> dict[str, A
     }
 
 
-def live(fake: fakes.FakeKube) -> list[dict[str, Any]]:
-    return [p for p in fake.objects(kinds.PODS) if not p["metadata"].get("deletionTimestamp")]
+def live(kube: apiservers.Kube) -> list[dict[str, Any]]:
+    return [p for p in kube.objects(kinds.PODS) if not p["metadata"].get("deletionTimestamp")]
 
 
-def status(fake: fakes.FakeKube) -> dict[str, Any]:
-    return fake.objects(kinds.DEPLOYMENTS)[0].get("status") or {}
+def status(kube: apiservers.Kube) -> dict[str, Any]:
+    return kube.objects(kinds.DEPLOYMENTS)[0].get("status") or {}
 
 
-@contextlib.asynccontextmanager
-async def kubelet(fake: fakes.FakeKube, peak: list[int]) -> AsyncIterator[None]:
+def kubelet(kube: apiservers.Kube, peak: list[int]) -> Any:
     """Run bound pods continuously and record the peak number of live pods."""
 
-    async def loop() -> None:
-        while True:
-            peak[0] = max(peak[0], len(live(fake)))
-            await run_pods(fake)
-            await asyncio.sleep(0.002)
+    def count() -> None:
+        peak[0] = max(peak[0], len(live(kube)))
 
-    task = asyncio.ensure_future(loop())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+    return helpers.kubelet(kube, each=count)
 
 
 @pytest.fixture
-async def deployed(platform: Any) -> tuple[fakes.FakeKube, Any]:
-    fake, mgr = await platform(
+async def deployed(platform: Any) -> tuple[apiservers.Kube, Any]:
+    kube, mgr = await platform(
         builtin.setup_scheduler, builtin.setup_deployments, builtin.setup_garbage_collector
     )
-    await fake.create(kinds.DEPLOYMENTS, deployment())
-    await eventually(lambda: len(fake.objects(kinds.PODS)) == 3)
-    return fake, mgr
+    await kube.create(kinds.DEPLOYMENTS, deployment())
+    await eventually(lambda: len(kube.objects(kinds.PODS)) == 3)
+    return kube, mgr
 
 
 async def test_pods_named_labelled_owned_and_status_ready(deployed: Any) -> None:
-    fake, _ = deployed
-    d = fake.objects(kinds.DEPLOYMENTS)[0]
+    kube, _ = deployed
+    d = kube.objects(kinds.DEPLOYMENTS)[0]
     h = deployments.template_hash(d["spec"]["template"])
-    for p in fake.objects(kinds.PODS):
+    for p in kube.objects(kinds.PODS):
         assert re.fullmatch(rf"web-{h}-[bcdfghjklmnpqrstvwxz2456789]{{5}}", p["metadata"]["name"])
         assert p["metadata"]["labels"] == {"app": "web", "pod-template-hash": h}
         assert p["metadata"]["ownerReferences"][0]["uid"] == d["metadata"]["uid"]
-    await eventually(lambda: all(p["spec"].get("nodeName") for p in fake.objects(kinds.PODS)))
-    await run_pods(fake)
-    await eventually(lambda: status(fake).get("availableReplicas") == 3)
-    st = status(fake)
+    await eventually(lambda: all(p["spec"].get("nodeName") for p in kube.objects(kinds.PODS)))
+    await run_pods(kube)
+    await eventually(lambda: status(kube).get("availableReplicas") == 3)
+    st = status(kube)
     assert (st["replicas"], st["updatedReplicas"], st["readyReplicas"]) == (3, 3, 3)
     assert st["observedGeneration"] == 1
     conds = {c["type"]: c for c in st["conditions"]}
     assert conds["Available"]["status"] == "True"
     assert conds["Progressing"]["reason"] == "NewReplicaSetAvailable"
-    assert sorted({e["reason"] for e in fake.objects(kinds.EVENTS)}) == [
+    assert sorted({e["reason"] for e in kube.objects(kinds.EVENTS)}) == [
         "Scheduled",
         "SuccessfulCreate",
     ]
 
 
 async def test_scale_down_prefers_not_ready_pods_then_zero(deployed: Any) -> None:
-    fake, _ = deployed
-    await eventually(lambda: all(p["spec"].get("nodeName") for p in fake.objects(kinds.PODS)))
-    await run_pods(fake)
-    sick = fake.objects(kinds.PODS)[1]["metadata"]["name"]
-    await fake.patch(
+    kube, _ = deployed
+    await eventually(lambda: all(p["spec"].get("nodeName") for p in kube.objects(kinds.PODS)))
+    await run_pods(kube)
+    sick = kube.objects(kinds.PODS)[1]["metadata"]["name"]
+    await kube.patch(
         kinds.PODS,
         sick,
         {"status": {"conditions": [{"type": "Ready", "status": "False"}]}},
         namespace="ns",
         subresource="status",
     )
-    await fake.patch(kinds.DEPLOYMENTS, "web", {"spec": {"replicas": 2}}, namespace="ns")
-    await eventually(lambda: len(live(fake)) == 2)
-    assert sick not in [p["metadata"]["name"] for p in live(fake)]
-    await fake.patch(kinds.DEPLOYMENTS, "web", {"spec": {"replicas": 0}}, namespace="ns")
-    await eventually(lambda: live(fake) == [] and status(fake).get("observedGeneration") == 3)
-    assert "SuccessfulDelete" in {e["reason"] for e in fake.objects(kinds.EVENTS)}
+    await kube.patch(kinds.DEPLOYMENTS, "web", {"spec": {"replicas": 2}}, namespace="ns")
+    await eventually(lambda: len(live(kube)) == 2)
+    assert sick not in [p["metadata"]["name"] for p in live(kube)]
+    await kube.patch(kinds.DEPLOYMENTS, "web", {"spec": {"replicas": 0}}, namespace="ns")
+    await eventually(lambda: live(kube) == [] and status(kube).get("observedGeneration") == 3)
+    assert "SuccessfulDelete" in {e["reason"] for e in kube.objects(kinds.EVENTS)}
 
 
 async def test_rolling_update_respects_surge_and_replaces_all(deployed: Any) -> None:
-    fake, _ = deployed
+    kube, _ = deployed
     peak = [0]
-    async with kubelet(fake, peak):
-        await eventually(lambda: status(fake).get("availableReplicas") == 3)
+    async with kubelet(kube, peak):
+        await eventually(lambda: status(kube).get("availableReplicas") == 3)
         peak[0] = 0
-        await fake.patch(
+        await kube.patch(
             kinds.DEPLOYMENTS,
             "web",
             {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "v2"}]}}}},
             namespace="ns",
         )
-        d = fake.objects(kinds.DEPLOYMENTS)[0]
+        d = kube.objects(kinds.DEPLOYMENTS)[0]
         h2 = deployments.template_hash(d["spec"]["template"])
 
         def rolled() -> bool:
-            pods = live(fake)
-            st = status(fake)
+            pods = live(kube)
+            st = status(kube)
             return (
                 len(pods) == 3
                 and all(p["metadata"]["labels"]["pod-template-hash"] == h2 for p in pods)
@@ -142,12 +130,12 @@ async def test_rolling_update_respects_surge_and_replaces_all(deployed: Any) -> 
 
 
 async def test_recreate_removes_old_pods_before_new(platform: Any) -> None:
-    fake, _ = await platform(builtin.setup_scheduler, builtin.setup_deployments)
-    await fake.create(kinds.DEPLOYMENTS, deployment(2, strategy={"type": "Recreate"}))
+    kube, _ = await platform(builtin.setup_scheduler, builtin.setup_deployments)
+    await kube.create(kinds.DEPLOYMENTS, deployment(2, strategy={"type": "Recreate"}))
     peak = [0]
-    async with kubelet(fake, peak):
-        await eventually(lambda: status(fake).get("availableReplicas") == 2)
-        await fake.patch(
+    async with kubelet(kube, peak):
+        await eventually(lambda: status(kube).get("availableReplicas") == 2)
+        await kube.patch(
             kinds.DEPLOYMENTS,
             "web",
             {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "v2"}]}}}},
@@ -155,18 +143,22 @@ async def test_recreate_removes_old_pods_before_new(platform: Any) -> None:
         )
         await eventually(
             lambda: (
-                status(fake).get("updatedReplicas") == 2
-                and status(fake).get("availableReplicas") == 2
-                and len(live(fake)) == 2
+                status(kube).get("updatedReplicas") == 2
+                and status(kube).get("availableReplicas") == 2
+                and len(live(kube)) == 2
             )
         )
     assert peak[0] == 2
 
 
 async def test_deleting_the_deployment_removes_its_pods(deployed: Any) -> None:
-    fake, _ = deployed
-    await fake.delete(kinds.DEPLOYMENTS, "web", namespace="ns")
-    await eventually(lambda: fake.objects(kinds.PODS) == [])
+    kube, _ = deployed
+    await eventually(lambda: all(p["spec"].get("nodeName") for p in kube.objects(kinds.PODS)))
+    await kube.delete(kinds.DEPLOYMENTS, "web", namespace="ns")
+    # Bound pods end gracefully: they go once the node agent has stopped them.
+    await eventually(lambda: len(kube.objects(kinds.PODS)) == 3 and live(kube) == [])
+    async with helpers.kubelet(kube, start=False):
+        await eventually(lambda: kube.objects(kinds.PODS) == [])
 
 
 def test_percentages_round_like_kube() -> None:

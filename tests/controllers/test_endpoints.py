@@ -15,7 +15,9 @@ def pod(name: str, app: str = "web") -> dict[str, Any]:
         "metadata": {"name": name, "namespace": "ns", "labels": {"app": app}},
         "spec": {
             "nodeName": "node-1",
-            "containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}],
+            "containers": [
+                {"name": "c", "image": "x", "ports": [{"name": "http", "containerPort": 8080}]}
+            ],
         },
     }
 
@@ -35,23 +37,23 @@ def service(name: str = "web", **spec: Any) -> dict[str, Any]:
 
 
 async def test_endpoints_follow_pods(platform: Any) -> None:
-    fake, _ = await platform(builtin.setup_endpoints)
-    a = await fake.create(kinds.PODS, pod("a"))
-    await fake.patch(
+    kube, _ = await platform(builtin.setup_endpoints)
+    a = await kube.create(kinds.PODS, pod("a"))
+    await kube.patch(
         kinds.PODS, "a", {"status": ready_status("127.0.0.2")}, namespace="ns", subresource="status"
     )
-    await fake.create(kinds.PODS, pod("b"))
-    await fake.patch(
+    await kube.create(kinds.PODS, pod("b"))
+    await kube.patch(
         kinds.PODS,
         "b",
         {"status": {"phase": "Running", "podIP": "127.0.0.3"}},
         namespace="ns",
         subresource="status",
     )
-    await fake.create(kinds.PODS, pod("other", app="db"))
-    await fake.create(kinds.SERVICES, service())
-    await eventually(lambda: len(fake.objects(kinds.ENDPOINTS)) == 1)
-    ep = fake.objects(kinds.ENDPOINTS)[0]
+    await kube.create(kinds.PODS, pod("other", app="db"))
+    await kube.create(kinds.SERVICES, service())
+    await eventually(lambda: len(kube.objects(kinds.ENDPOINTS)) == 1)
+    ep = kube.objects(kinds.ENDPOINTS)[0]
     assert ep["metadata"]["labels"] == {"team": "a"}
     assert ep["subsets"] == [
         {
@@ -75,7 +77,7 @@ async def test_endpoints_follow_pods(platform: Any) -> None:
                         "kind": "Pod",
                         "namespace": "ns",
                         "name": "b",
-                        "uid": fake.objects(kinds.PODS)[1]["metadata"]["uid"],
+                        "uid": kube.objects(kinds.PODS)[1]["metadata"]["uid"],
                     },
                 }
             ],
@@ -85,39 +87,39 @@ async def test_endpoints_follow_pods(platform: Any) -> None:
             ],
         }
     ]
-    await fake.patch(
+    await kube.patch(
         kinds.PODS, "b", {"status": ready_status("127.0.0.3")}, namespace="ns", subresource="status"
     )
 
     def ready_ips() -> list[str]:
-        subsets = fake.objects(kinds.ENDPOINTS)[0].get("subsets") or []
+        subsets = kube.objects(kinds.ENDPOINTS)[0].get("subsets") or []
         return [a["ip"] for s in subsets for a in s.get("addresses") or []]
 
     await eventually(lambda: ready_ips() == ["127.0.0.2", "127.0.0.3"])
     # A terminating pod leaves the ready addresses at once, while its process still stops.
-    fake.graceful_pods = True  # as the API server does for a pod bound to a node
-    await fake.delete(kinds.PODS, "b", namespace="ns")
-    assert fake.objects(kinds.PODS)[1]["metadata"]["deletionTimestamp"]
+    await kube.delete(kinds.PODS, "b", namespace="ns")
+    assert kube.objects(kinds.PODS)[1]["metadata"]["deletionTimestamp"]
     await eventually(lambda: ready_ips() == ["127.0.0.2"])
-    await fake.delete(kinds.PODS, "a", namespace="ns")
+    await kube.delete(kinds.PODS, "a", namespace="ns")
     await eventually(lambda: ready_ips() == [])
-    await fake.delete(kinds.SERVICES, "web", namespace="ns")
-    await eventually(lambda: fake.objects(kinds.ENDPOINTS) == [])
+    await kube.delete(kinds.SERVICES, "web", namespace="ns")
+    await eventually(lambda: kube.objects(kinds.ENDPOINTS) == [])
 
 
 async def test_services_without_selector_are_left_alone(platform: Any) -> None:
-    fake, _ = await platform(builtin.setup_endpoints)
+    kube, _ = await platform(builtin.setup_endpoints)
     manual = {
         "metadata": {"name": "ext", "namespace": "ns"},
         "subsets": [{"addresses": [{"ip": "10.0.0.1"}], "ports": [{"port": 5432}]}],
     }
-    await fake.create(kinds.ENDPOINTS, manual)
-    await fake.create(
+    # The Service first: the controller removes Endpoints whose Service does not exist.
+    await kube.create(
         kinds.SERVICES,
         {"metadata": {"name": "ext", "namespace": "ns"}, "spec": {"ports": [{"port": 5432}]}},
     )
-    await fake.create(kinds.SERVICES, service("empty"))
-    await eventually(lambda: len(fake.objects(kinds.ENDPOINTS)) == 2)
-    by_name = {e["metadata"]["name"]: e for e in fake.objects(kinds.ENDPOINTS)}
+    await kube.create(kinds.ENDPOINTS, manual)
+    await kube.create(kinds.SERVICES, service("empty"))
+    await eventually(lambda: len(kube.objects(kinds.ENDPOINTS)) == 2)
+    by_name = {e["metadata"]["name"]: e for e in kube.objects(kinds.ENDPOINTS)}
     assert by_name["ext"]["subsets"] == manual["subsets"]
     assert by_name["empty"]["subsets"] == []

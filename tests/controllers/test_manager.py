@@ -107,8 +107,9 @@ async def test_every_reconcile_runs_in_a_log_context(
 
 
 async def test_a_terminal_error_is_recorded_once_by_the_runner(real_kube: clients.Client) -> None:
-    """Condition on the primary + one Warning Event, then no retries."""
-    mgr = manager.Manager(real_kube)
+    """Condition on the primary + one Warning Event, then no retries (the clock is manual)."""
+    clock = clocks.ManualClock()
+    mgr = manager.Manager(real_kube, clock=clock)
     rec = Counting(fail=reconciling.TerminalError("spec.replicas is odd", reason="OddReplicas"))
     ctl = mgr.controller("dep", rec, primary=mgr.informer(kinds.DEPLOYMENTS))
     await mgr.start()
@@ -138,11 +139,16 @@ async def test_a_terminal_error_is_recorded_once_by_the_runner(real_kube: client
             return ctl.queue.idle()
 
         await until(idle)
+        calls = len(rec.calls)
+        clock.advance(3600)  # far past any backoff: nothing was scheduled to come back
+        await until(idle)
+        assert len(rec.calls) == calls
         events = (await real_kube.list(kinds.EVENTS, namespace="ns")).items
     finally:
         await mgr.stop()
     assert cond["status"] == "False" and cond["reason"] == "OddReplicas"
     assert cond["message"] == "spec.replicas is odd"
+    assert cond["lastTransitionTime"] == "2026-01-01T00:00:00Z"  # stamped on the manual clock
     assert [(e["type"], e["reason"]) for e in events] == [("Warning", "OddReplicas")]
     assert events[0]["source"]["component"] == "dep-controller"
     assert ctl.queue.failures(ObjectKey("ns", "d")) == 0

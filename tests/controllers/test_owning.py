@@ -116,3 +116,14 @@ async def test_a_stale_cache_create_falls_back_to_the_live_object(
 )
 def test_covers(actual: object, wanted: object, expected: bool) -> None:
     assert owning.covers(actual, wanted) is expected
+
+
+async def test_a_cluster_scoped_owner_names_the_namespace(real_kube: clients.Client) -> None:
+    owner = await real_kube.create(kinds.NAMESPACES, {"metadata": {"name": "team"}})
+    with pytest.raises(ValueError, match=r"needs metadata\.namespace"):
+        await owning.ensure(real_kube, kinds.CONFIGMAPS, owner, {"metadata": {"name": "c"}})
+    placed = await owning.ensure(
+        real_kube, kinds.CONFIGMAPS, owner, {"metadata": {"name": "c", "namespace": "team"}}
+    )
+    assert placed.outcome is owning.Outcome.CREATED
+    assert objects.key_of(placed.object) == ObjectKey("team", "c")

@@ -1,12 +1,13 @@
-"""A controller wired to FakeKube: owned objects wake their owner; retries, requeue, terminal."""
+"""A controller on the in-process API server: owned objects wake their owner; retries, requeue, terminal."""
 
 from __future__ import annotations
 
 from helpers import eventually
+from tests.support import apiservers
 
 from pinnace.api import kinds
 from pinnace.controllers import manager, reconciling, running
-from pinnace.kits.kube import fakes, objects
+from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import ObjectKey
 
 
@@ -27,19 +28,31 @@ class Recorder:
         return reconciling.Result(requeue_after=self.after)
 
 
-async def setup(rec: Recorder) -> tuple[fakes.FakeKube, manager.Manager]:
-    fake = fakes.FakeKube()
-    d = await fake.create(kinds.DEPLOYMENTS, {"metadata": {"name": "d", "namespace": "ns"}})
+POD_SPEC = {"containers": [{"name": "c", "image": "x"}]}
+DEPLOYMENT_SPEC = {
+    "selector": {"matchLabels": {"app": "d"}},
+    "template": {"metadata": {"labels": {"app": "d"}}, "spec": POD_SPEC},
+}
+
+
+async def setup(kube: apiservers.Kube, rec: Recorder) -> tuple[apiservers.Kube, manager.Manager]:
+    d = await kube.create(
+        kinds.DEPLOYMENTS,
+        {"metadata": {"name": "d", "namespace": "ns"}, "spec": DEPLOYMENT_SPEC},
+    )
     child = {
         "metadata": {
             "name": "p",
             "namespace": "ns",
             "ownerReferences": [objects.owner_reference(d)],
-        }
+        },
+        "spec": POD_SPEC,
     }
-    await fake.create(kinds.PODS, child)
-    await fake.create(kinds.PODS, {"metadata": {"name": "orphan", "namespace": "ns"}})
-    mgr = manager.Manager(fake)
+    await kube.create(kinds.PODS, child)
+    await kube.create(
+        kinds.PODS, {"metadata": {"name": "orphan", "namespace": "ns"}, "spec": POD_SPEC}
+    )
+    mgr = manager.Manager(kube)
     mgr.add(
         running.Controller(
             "test",
@@ -50,32 +63,32 @@ async def setup(rec: Recorder) -> tuple[fakes.FakeKube, manager.Manager]:
         )
     )
     await mgr.start()
-    return fake, mgr
+    return kube, mgr
 
 
-async def test_owned_events_map_to_owner_and_dedupe() -> None:
+async def test_owned_events_map_to_owner_and_dedupe(kube: apiservers.Kube) -> None:
     rec = Recorder()
-    fake, mgr = await setup(rec)
+    kube, mgr = await setup(kube, rec)
     await eventually(lambda: len(rec.calls) >= 1)
     assert set(rec.calls) == {ObjectKey("ns", "d")}
     before = len(rec.calls)
-    await fake.patch(kinds.PODS, "p", {"metadata": {"labels": {"x": "1"}}}, namespace="ns")
+    await kube.patch(kinds.PODS, "p", {"metadata": {"labels": {"x": "1"}}}, namespace="ns")
     await eventually(lambda: len(rec.calls) > before)
     assert set(rec.calls) == {ObjectKey("ns", "d")}
     await mgr.stop()
 
 
-async def test_failures_retry_with_backoff_until_success() -> None:
+async def test_failures_retry_with_backoff_until_success(kube: apiservers.Kube) -> None:
     rec = Recorder(fail=3)
-    _, mgr = await setup(rec)
+    _, mgr = await setup(kube, rec)
     await eventually(lambda: len(rec.calls) >= 4)
     assert mgr.controllers[0].queue.failures(ObjectKey("ns", "d")) == 0
     await mgr.stop()
 
 
-async def test_terminal_error_is_not_retried() -> None:
+async def test_terminal_error_is_not_retried(kube: apiservers.Kube) -> None:
     rec = Recorder(terminal=True)
-    _, mgr = await setup(rec)
+    _, mgr = await setup(kube, rec)
     await eventually(lambda: len(rec.calls) >= 1)
     ctl = mgr.controllers[0]
     await eventually(lambda: not ctl.queue.processing)
@@ -84,8 +97,8 @@ async def test_terminal_error_is_not_retried() -> None:
     await mgr.stop()
 
 
-async def test_requeue_after_runs_again() -> None:
+async def test_requeue_after_runs_again(kube: apiservers.Kube) -> None:
     rec = Recorder(after=0.01)
-    _, mgr = await setup(rec)
+    _, mgr = await setup(kube, rec)
     await eventually(lambda: len(rec.calls) >= 3)
     await mgr.stop()

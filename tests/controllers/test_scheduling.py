@@ -9,37 +9,41 @@ from pinnace.controllers import builtin
 
 
 def pod(name: str, **spec: object) -> dict[str, object]:
-    return {"metadata": {"name": name, "namespace": "ns"}, "spec": {"containers": [], **spec}}
+    return {
+        "metadata": {"name": name, "namespace": "ns"},
+        "spec": {"containers": [{"name": "c", "image": "x"}], **spec},
+    }
 
 
 async def test_binds_pending_pods_to_the_ready_node(platform) -> None:  # type: ignore[no-untyped-def]
-    fake, _ = await platform(builtin.setup_scheduler)
-    await fake.create(kinds.PODS, pod("a"))
-    await fake.create(kinds.PODS, pod("other", schedulerName="custom"))
-    await eventually(lambda: fake.objects(kinds.PODS)[0]["spec"].get("nodeName") == "node-1")
-    assert "nodeName" not in fake.objects(kinds.PODS)[1]["spec"]
-    reasons = [e["reason"] for e in fake.objects(kinds.EVENTS)]
-    assert reasons == ["Scheduled"]
+    kube, _ = await platform(builtin.setup_scheduler)
+    await kube.create(kinds.PODS, pod("a"))
+    await kube.create(kinds.PODS, pod("other", schedulerName="custom"))
+    await eventually(lambda: kube.objects(kinds.PODS)[0]["spec"].get("nodeName") == "node-1")
+    assert "nodeName" not in kube.objects(kinds.PODS)[1]["spec"]
+    await eventually(lambda: [e["reason"] for e in kube.objects(kinds.EVENTS)] == ["Scheduled"])
 
 
 async def test_without_ready_node_pod_stays_pending_then_binds(platform) -> None:  # type: ignore[no-untyped-def]
-    fake, _ = await platform(builtin.setup_scheduler, ready_node=False)
-    await fake.create(kinds.PODS, pod("a", nodeSelector={"disk": "ssd"}))
+    kube, _ = await platform(builtin.setup_scheduler, ready_node=False)
+    await kube.create(kinds.PODS, pod("a", nodeSelector={"disk": "ssd"}))
 
     def condition() -> dict[str, object] | None:
-        conds = fake.objects(kinds.PODS)[0].get("status", {}).get("conditions") or []
+        conds = kube.objects(kinds.PODS)[0].get("status", {}).get("conditions") or []
         return next((c for c in conds if c["type"] == "PodScheduled"), None)
 
     await eventually(lambda: condition() is not None)
     assert condition()["status"] == "False"  # type: ignore[index]
     assert condition()["reason"] == "Unschedulable"  # type: ignore[index]
-    assert [e["reason"] for e in fake.objects(kinds.EVENTS)] == ["FailedScheduling"]
-    await fake.create(kinds.NODES, {"metadata": {"name": "n2", "labels": {"disk": "ssd"}}})
-    await fake.patch(
+    await eventually(
+        lambda: [e["reason"] for e in kube.objects(kinds.EVENTS)] == ["FailedScheduling"]
+    )
+    await kube.create(kinds.NODES, {"metadata": {"name": "n2", "labels": {"disk": "ssd"}}})
+    await kube.patch(
         kinds.NODES,
         "n2",
         {"status": {"conditions": [{"type": "Ready", "status": "True"}]}},
         subresource="status",
     )
-    await eventually(lambda: fake.objects(kinds.PODS)[0]["spec"].get("nodeName") == "n2")
+    await eventually(lambda: kube.objects(kinds.PODS)[0]["spec"].get("nodeName") == "n2")
     assert condition()["status"] == "True"  # type: ignore[index]

@@ -5,9 +5,9 @@ its path (`storages.lookup`); for objects and their `/status` and `/finalize`
 that storage is a `Store`: one kind, one strategy (`strategies`), the same
 steps every time:
 
-    create  generateName → strategy.prepare_for_create → schema walk (unknown fields,
-            pruning, CRD defaults) → strategy.default → metadata + strategy.validate
-            → strategy.canonicalize → admission → server-owned metadata → hooks → store
+    create  generateName → strategy.prepare_for_create → server-owned metadata →
+            schema walk (unknown fields, pruning, CRD defaults) → strategy.default →
+            metadata + strategy.validate → strategy.canonicalize → admission → hooks → store
     update  current object → the caller's `Updater` (a PUT body, or a patch applied)
             → resourceVersion precondition → strategy.prepare_for_update → the same
             schema/default/validate/canonicalize/admission steps → no-op check → store
@@ -136,6 +136,7 @@ class Store(rest.Storage):
                 ],
             )
         strategy.prepare_for_create(obj)
+        metadata.init_on_create(obj, self.server.now())  # kube's BeforeCreate fills them here
         obj = self._schema(obj, options)
         strategy.default(obj)
         causes = metadata.name_causes(info.kind, name) + metadata.metadata_causes(obj)
@@ -148,7 +149,6 @@ class Store(rest.Storage):
             raise errors.AlreadyExists.of(
                 info.resource.group_resource, name, info.group, info.plural
             )
-        metadata.init_on_create(obj, self.server.now())
         if self.hooks.begin_create is not None:
             self.hooks.begin_create(self.server, obj)
         if not options.dry_run:

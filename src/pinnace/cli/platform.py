@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import prometheus_client
 import uvicorn
 
 from pinnace import pipelines, runtime
@@ -153,6 +154,8 @@ class Platform:
         await install_crds(self._client)
         await self._gateway.start()
         metrics = self._gateway.metrics
+        # controller-runtime has no `_created` series
+        prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
         mgr = manager.Manager(
             self._client, registry=metrics.registry if metrics is not None else None
         )

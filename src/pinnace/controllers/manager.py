@@ -14,6 +14,7 @@ an informer (the garbage collector, when a CRD goes away); the last user stops i
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterable
 from typing import Protocol, TypeVar
 
@@ -23,6 +24,8 @@ from pinnace.controllers import metrics, reconciling, running
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, informers, recording
 from pinnace.kits.kube.resources import ResourceType
+
+log = logging.getLogger(__name__)
 
 InformerKey = tuple[ResourceType, str | None, str | None, str | None]
 
@@ -149,8 +152,13 @@ class Manager:
         if self._started:
             task = asyncio.get_running_loop().create_task(controller.start())
             self._late.add(task)
-            task.add_done_callback(self._late.discard)
+            task.add_done_callback(self._started_late)
         return controller
+
+    def _started_late(self, task: asyncio.Task[None]) -> None:
+        self._late.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a controller added late failed to start", exc_info=task.exception())
 
     async def start(self) -> None:
         """Start every informer, then every controller (each waits for its caches)."""

@@ -6,6 +6,7 @@ series here: `controller_runtime_reconcile_total{controller,result}` (result
 `controller_runtime_reconcile_errors_total`,
 `controller_runtime_terminal_reconcile_errors_total`,
 `controller_runtime_reconcile_time_seconds`, `controller_runtime_active_workers`,
+`controller_runtime_max_concurrent_reconciles`,
 and the work queue's `workqueue_depth`, `workqueue_adds_total`,
 `workqueue_retries_total` and `workqueue_queue_duration_seconds`
 (`{controller,name}`). The `manager.Manager` owns one `Metrics` on the
@@ -70,6 +71,12 @@ class Metrics:
             buckets=RECONCILE_BUCKETS,
             registry=r,
         )
+        self.max_concurrent = Gauge(
+            "controller_runtime_max_concurrent_reconciles",
+            "Maximum number of concurrent reconciles per controller",
+            ["controller"],
+            registry=r,
+        )
         self.active_workers = Gauge(
             "controller_runtime_active_workers",
             "Number of currently used workers per controller",
@@ -117,6 +124,7 @@ class ControllerMetrics:
         self._terminal = metrics.terminal_errors.labels(name)
         self._time = metrics.reconcile_time.labels(name)
         self.active = metrics.active_workers.labels(name)
+        self.workers = metrics.max_concurrent.labels(name)
         self._depth = metrics.depth.labels(name, name)
         self._adds = metrics.adds.labels(name, name)
         self._retries = metrics.retries.labels(name, name)

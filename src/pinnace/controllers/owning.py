@@ -121,10 +121,20 @@ def _check_owner(rt: ResourceType, child: Object, owner: Object, adopt: bool) ->
     raise AlreadyOwned(rt, child, owner)
 
 
+def _namespace_for(rt: ResourceType, owner: Object) -> str:
+    namespace = objects.namespace_of(owner)
+    if not namespace:
+        raise ValueError(
+            f"a {rt.kind} owned by cluster-scoped {owner.get('kind')} "
+            f"{objects.name_of(owner)} needs metadata.namespace"
+        )
+    return namespace
+
+
 def _skeleton(rt: ResourceType, owner: Object, key: ObjectKey) -> Object:
     meta: Object = {"name": key.name}
     if rt.namespaced:
-        meta["namespace"] = key.namespace or objects.namespace_of(owner)
+        meta["namespace"] = key.namespace or _namespace_for(rt, owner)
     return {"apiVersion": rt.api_version, "kind": rt.kind, "metadata": meta}
 
 
@@ -160,8 +170,8 @@ async def ensure(
     body.setdefault("apiVersion", rt.api_version)
     body.setdefault("kind", rt.kind)
     meta = body.setdefault("metadata", {})
-    if rt.namespaced:
-        meta.setdefault("namespace", objects.namespace_of(owner))
+    if rt.namespaced and not meta.get("namespace"):
+        meta["namespace"] = _namespace_for(rt, owner)
     key = objects.key_of(body)
     current = await _current(client, rt, key, cache)
     if current is None:

@@ -90,6 +90,7 @@ class Controller:
         self._recorder = recorder
         self._clock = clock
         self._workers = workers
+        self.meter.workers.set(workers)
         self._tasks: list[asyncio.Task[None]] = []
         self.informers: list[informers.Informer] = []
         if primary is not None:

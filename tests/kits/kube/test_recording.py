@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
-from tests.controllers import helpers
-
 from pinnace.api import kinds
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, recording
 from pinnace.kits.kube.objects import Object
-
-
-@pytest.fixture
-async def kube(tmp_path: Path) -> AsyncIterator[clients.Client]:
-    async with helpers.real_apiserver(tmp_path) as client:
-        await client.create(kinds.NAMESPACES, {"metadata": {"name": "ns"}})
-        yield client
 
 
 async def _pod(kube: clients.Client) -> Object:
@@ -102,3 +89,15 @@ async def test_posting_into_a_missing_namespace_does_not_raise(kube: clients.Cli
     ghost = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "g", "namespace": "nope"}}
     await rec.event(ghost, "Started", "hello")
     assert await _events(kube, "nope") == []
+
+
+async def test_two_components_on_one_object_at_one_instant_both_post(
+    kube: clients.Client,
+) -> None:
+    clock = clocks.ManualClock()
+    pod = await _pod(kube)
+    scheduler = recording.EventRecorder(kube, "default-scheduler", clock=clock)
+    kubelet = recording.EventRecorder(kube, "kubelet", clock=clock)
+    await scheduler.event(pod, "Scheduled", "assigned")
+    await kubelet.event(pod, "Started", "started")
+    assert sorted(e["reason"] for e in await _events(kube)) == ["Scheduled", "Started"]

@@ -11,4 +11,6 @@ against the embedded API server and against a real kube-apiserver.
   transport underneath) with get/list/create/replace/patch/delete/watch.
 - `informers`: list+watch caches that resume from the last resourceVersion and
   relist on 410 Gone.
+- `recording`: the Event recorder of the controllers and the node agent, which
+  folds repeats like client-go's event correlator.
 """

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -128,7 +130,9 @@ class EventRecorder:
         namespace = ref.get("namespace") or "default"
         identity = ref["uid"] or f"{namespace}/{ref['kind']}/{ref['name']}"
         message = self._aggregate((identity, field_path, type_, reason), message, at[1])
-        key = (identity, field_path, type_, reason, message)
+        # combined messages all fold into one Event per (object, field, type, reason)
+        tail = COMBINED if message.startswith(COMBINED) else message
+        key = (identity, field_path, type_, reason, tail)
         lock, users = self._locks.get(key) or (asyncio.Lock(), 0)
         self._locks[key] = (lock, users + 1)
         try:
@@ -203,8 +207,7 @@ class EventRecorder:
     ) -> None:
         now, mono = at
         combined = message.startswith(COMBINED)
-        lookup: _Exact = (*key[:4], COMBINED) if combined else key
-        posted = self._posted.get(lookup)
+        posted = self._posted.get(key)
         if posted is not None and mono - posted.last < self._window:
             patch: dict[str, Any] = {"count": posted.count + 1, "lastTimestamp": now}
             if combined:
@@ -214,21 +217,15 @@ class EventRecorder:
             except errors.NotFound:
                 pass  # deleted meanwhile (TTL, namespace cleanup): post a fresh one
             else:
-                self._remember(
-                    lookup, _Posted(posted.namespace, posted.name, posted.count + 1, mono)
-                )
+                self._remember(key, _Posted(posted.namespace, posted.name, posted.count + 1, mono))
                 return
-        # client-go names events `<object>.<unix nanos in hex>`; keep them unique per recorder
-        nanos = int(clocks.parse_rfc3339(now).timestamp() * 1e9)
-        self._last_nanos = max(nanos, self._last_nanos + 1)
-        name = f"{ref['name']}.{self._last_nanos:x}"
         source = {"component": self._component}
         if self._host:
             source["host"] = self._host
-        body = {
+        body: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"name": name, "namespace": namespace},
+            "metadata": {"name": self._name(ref["name"]), "namespace": namespace},
             "involvedObject": ref,
             "reason": reason,
             "message": message,
@@ -240,8 +237,19 @@ class EventRecorder:
             "reportingComponent": self._component,
             "reportingInstance": self._host or self._component,
         }
-        created = await self._client.create(EVENTS, body, namespace=namespace)
-        self._remember(lookup, _Posted(namespace, objects.name_of(created) or name, 1, mono))
+        try:
+            created = await self._client.create(EVENTS, body, namespace=namespace)
+        except errors.AlreadyExists:  # another recorder took the name in the same nanosecond
+            body["metadata"]["name"] = self._name(ref["name"], salt=True)
+            created = await self._client.create(EVENTS, body, namespace=namespace)
+        self._remember(key, _Posted(namespace, objects.name_of(created), 1, mono))
+
+    def _name(self, obj_name: str, *, salt: bool = False) -> str:
+        """client-go's `<object>.<unix nanos in hex>`: wall time, not the injected clock, so
+        recorders of several components (or a restarted one) do not pick the same name."""
+        self._last_nanos = max(time.time_ns(), self._last_nanos + 1)
+        suffix = f"{self._last_nanos:x}"
+        return f"{obj_name}.{suffix}{secrets.token_hex(2) if salt else ''}"
 
     def _remember(self, key: _Exact, value: _Posted) -> None:
         self._posted[key] = value

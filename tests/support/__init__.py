@@ -1,0 +1,1 @@
+"""Test support shared by the test packages: the in-process API server fixture."""
