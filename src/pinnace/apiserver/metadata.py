@@ -194,7 +194,7 @@ def same_content(new: Object, old: Object) -> bool:
 
 
 def _comparable(meta: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in meta.items() if k not in ("resourceVersion", "managedFields")}
+    return {k: v for k, v in meta.items() if k != "resourceVersion"}
 
 
 def update_causes(new: Object, old: Object) -> list[errors.Cause]:
