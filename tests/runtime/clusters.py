@@ -85,6 +85,13 @@ class Cluster:
         raise AssertionError(f"pod {name} still there: {self.pod(name)}")
 
 
+async def eventually(check: Callable[[], bool], timeout: float = 8.0) -> None:
+    """Wait until `check()` holds."""
+    async with asyncio.timeout(timeout):
+        while not check():  # noqa: ASYNC110 - a condition on plain state, polled
+            await asyncio.sleep(0.02)
+
+
 def status_of(pod: Object, container: str = "main") -> Object:
     for cs in (pod.get("status") or {}).get("containerStatuses") or []:
         if cs["name"] == container:
