@@ -111,7 +111,10 @@ async def test_a_stale_cache_create_falls_back_to_the_live_object(
         pytest.param({"a": 1}, {"a": 2}, False, id="changed-value"),
         pytest.param([{"p": 1, "d": "TCP"}], [{"p": 1}], True, id="defaulted-list-item"),
         pytest.param([{"p": 1}, {"p": 2}], [{"p": 1}], False, id="list-length"),
-        pytest.param({}, {"a": None}, False, id="missing-key"),
+        pytest.param({}, {"a": 1}, False, id="missing-key"),
+        pytest.param({}, {"a": {}, "b": [], "c": None}, True, id="omitted-empties"),
+        pytest.param({}, {"a": 0}, False, id="zero-is-a-value"),
+        pytest.param({"a": [1]}, {"a": []}, False, id="emptied-list"),
     ],
 )
 def test_covers(actual: object, wanted: object, expected: bool) -> None:
@@ -127,3 +130,35 @@ async def test_a_cluster_scoped_owner_names_the_namespace(real_kube: clients.Cli
     )
     assert placed.outcome is owning.Outcome.CREATED
     assert objects.key_of(placed.object) == ObjectKey("team", "c")
+
+
+async def test_a_workload_with_empty_fields_and_server_defaults_is_stable(
+    real_kube: clients.Client,
+) -> None:
+    owner = await _owner(real_kube)
+    desired = {
+        "metadata": {"name": "web", "labels": {}},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}, "annotations": {}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "c",
+                            "image": "python:3.11",
+                            "env": [],
+                            "resources": {},
+                            "ports": [{"containerPort": 8888}],
+                        }
+                    ],
+                    "volumes": [],
+                },
+            },
+        },
+    }
+    created = await owning.ensure(real_kube, kinds.STATEFULSETS, owner, desired)
+    assert created.outcome is owning.Outcome.CREATED
+    again = await owning.ensure(real_kube, kinds.STATEFULSETS, owner, desired)
+    assert again.outcome is owning.Outcome.UNCHANGED, again.object

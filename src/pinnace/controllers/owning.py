@@ -63,11 +63,20 @@ class AlreadyOwned(reconciling.TerminalError):
         )
 
 
+def _empty(value: Any) -> bool:
+    return value is None or value == {} or value == []
+
+
 def covers(actual: Any, wanted: Any) -> bool:
-    """True when every field `wanted` sets is in `actual` with the same value."""
+    """True when every field `wanted` sets is in `actual` with the same value.
+
+    An empty object, list or null in `wanted` also matches a missing field: the
+    API server omits empty values when it serializes (Go's `omitempty`), so they
+    would otherwise look like drift forever. Scalars count even when zero-like.
+    """
     if isinstance(wanted, dict):
         return isinstance(actual, dict) and all(
-            k in actual and covers(actual[k], v) for k, v in wanted.items()
+            covers(actual[k], v) if k in actual else _empty(v) for k, v in wanted.items()
         )
     if isinstance(wanted, list):
         return (

@@ -6,12 +6,16 @@ on, compares with the status it read and, only if they differ, PUTs
 `<kind>/<name>/status` carrying the read `resourceVersion` (a concurrent
 change answers 409 and the runner retries from fresh caches). So a reconcile
 that changes nothing writes nothing, and the watch event of its own write does
-not wake it into a loop. `condition` sets one `metav1.Condition` on a status
+not wake it into a loop; a status the server keeps only in part (a CRD
+schema pruning `observedGeneration`) is not sent again either. `condition` sets one `metav1.Condition` on a status
 (with `conditions.set_condition`'s transition rules and the condition's own
 `observedGeneration`); the runner uses it to record a `TerminalError`.
 """
 
 from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
 
 from pinnace.controllers import conditions
 from pinnace.kits import clocks
@@ -58,16 +62,53 @@ def condition(
     }
 
 
+class _Written:
+    """The last status written per object and what the server stored of it.
+
+    A CRD's structural schema prunes status fields it does not declare (many
+    upstream CRDs have no `status.observedGeneration`, some drop a condition's
+    `reason`): the stored status then never equals the computed one, and a
+    plain comparison would PUT on every pass (a no-op for the server, but a
+    round trip per reconcile). Remembering (sent, stored) recognises the steady
+    state.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._last: OrderedDict[tuple[str, str], tuple[Object, Any]] = OrderedDict()
+
+    def same(self, key: tuple[str, str], status: Object, current: Any) -> bool:
+        last = self._last.get(key)
+        return last is not None and last[0] == status and last[1] == current
+
+    def remember(self, key: tuple[str, str], status: Object, stored: Any) -> None:
+        self._last[key] = (status, stored)
+        self._last.move_to_end(key)
+        while len(self._last) > self._limit:
+            self._last.popitem(last=False)
+
+
+_written = _Written()
+
+
 async def write(client: clients.KubeApi, rt: ResourceType, obj: Object, status: Object) -> Object:
     """Write `status` for `obj` unless it is what `obj` already has; the object as it stands.
 
-    `observedGeneration` is set to the generation of `obj`. A vanished object is
-    not an error (there is nothing left to describe): `obj` comes back unchanged.
+    `observedGeneration` is set to the generation of `obj`. A status the server
+    stored only in part (pruned by the CRD's schema) counts as unchanged when it
+    is still what the server kept of the same status last time. A vanished
+    object is not an error (there is nothing left to describe): `obj` comes back.
     """
     status = {**status, "observedGeneration": generation_of(obj)}
-    if status == obj.get("status"):
+    current = obj.get("status")
+    if status == current:
+        return obj
+    key = (rt.group_resource, objects.uid_of(obj))
+    if _written.same(key, status, current):
         return obj
     try:
-        return await client.replace(rt, {**obj, "status": status}, subresource="status")
+        updated = await client.replace(rt, {**obj, "status": status}, subresource="status")
     except errors.NotFound:
         return obj
+    _written.remember(key, status, updated.get("status"))
+    return updated
