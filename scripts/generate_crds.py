@@ -188,7 +188,25 @@ def profile() -> S:
     plugin = obj({"apiVersion": STRING, "kind": STRING, "spec": FREE})
     schema = root(
         obj({"owner": subject, "resourceQuotaSpec": quota, "plugins": array(plugin)}),
-        obj({"conditions": array(obj({"type": STRING, "status": STRING, "message": STRING}))}),
+        obj(
+            {
+                # upstream's ProfileCondition is type/status/message; the kit's conditions
+                # (reason, transition time, observed generation) need the rest kept
+                "conditions": array(
+                    obj(
+                        {
+                            "type": STRING,
+                            "status": STRING,
+                            "reason": STRING,
+                            "message": STRING,
+                            "lastTransitionTime": DATE_TIME,
+                            "observedGeneration": INT64,
+                        }
+                    )
+                ),
+                "observedGeneration": INT64,
+            }
+        ),
         spec_required=False,
     )
     columns = [

@@ -31,6 +31,8 @@ PACKAGES = {
     "k8s.io.api.rbac.v1": ("rbac", "api", "rbac/v1"),
     "k8s.io.api.coordination.v1": ("coordination", "api", "coordination/v1"),
     "k8s.io.api.autoscaling.v1": ("autoscaling", "api", "autoscaling/v1"),
+    "k8s.io.api.authorization.v1": ("authorization", "api", "authorization/v1"),
+    "k8s.io.api.authentication.v1": ("authentication", "api", "authentication/v1"),
     "k8s.io.apimachinery.pkg.apis.meta.v1": ("meta", "apimachinery", "pkg/apis/meta/v1"),
 }
 # Messages with their own JSON form, decoded by name in pinnace.api.protos.decoding.
@@ -43,6 +45,9 @@ SPECIAL = {
     "k8s.io.apimachinery.pkg.api.resource.Quantity": "quantity",
     "k8s.io.apimachinery.pkg.runtime.RawExtension": "rawextension",
 }
+# Messages whose JSON form is not their wire form and that pinnace has no use for: fields of
+# these types are left out of the tables (the decoder skips unknown field numbers).
+SKIPPED = {"authorization.ExtraValue", "authentication.ExtraValue"}
 SCALARS = {"string", "bytes", "bool", "int32", "int64", "uint32", "uint64", "double", "float"}
 ROOTS = {
     "core": [
@@ -62,6 +67,13 @@ ROOTS = {
     "autoscaling": ["Scale"],
     "coordination": ["Lease"],
     "rbac": ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"],
+    "authorization": [
+        "SelfSubjectAccessReview",
+        "SubjectAccessReview",
+        "LocalSubjectAccessReview",
+        "SelfSubjectRulesReview",
+    ],
+    "authentication": ["SelfSubjectReview", "TokenReview"],
     "meta": ["DeleteOptions"],
 }
 HEADER = '''"""{title}
@@ -227,6 +239,8 @@ def build(args: argparse.Namespace) -> dict[str, str]:
         for go in go_fields:
             proto = by_number.pop(go.number)
             type_ = qualify(proto.type, package)
+            if type_ in SKIPPED:
+                continue
             if "." in type_:
                 todo.append(type_)
             lines.append(f"{go.number}: ({q(go.json)}, {q(type_)}, {q(flags(proto, go, type_))}),")

@@ -45,9 +45,3 @@ async def platform(tmp_path: Path) -> AsyncIterator[Platform]:
 
     async with stack:
         yield make
-
-
-@pytest.fixture
-def real_kube(kube: apiservers.Kube) -> apiservers.Kube:
-    """The root `kube` fixture under the name the kit's first tests use."""
-    return kube

@@ -41,29 +41,29 @@ async def until(check: Callable[[], Any], timeout: float = 5.0) -> Any:
     return answer
 
 
-async def test_a_controller_added_after_start_starts(real_kube: clients.Client) -> None:
-    mgr = manager.Manager(real_kube)
+async def test_a_controller_added_after_start_starts(kube: clients.KubeApi) -> None:
+    mgr = manager.Manager(kube)
     builtin.setup_namespaces(mgr)
     await mgr.start()
     try:
         rec = Counting()
         mgr.controller("late", rec, primary=mgr.informer(kinds.CONFIGMAPS))
-        await real_kube.create(kinds.CONFIGMAPS, {"metadata": {"name": "c", "namespace": "ns"}})
+        await kube.create(kinds.CONFIGMAPS, {"metadata": {"name": "c", "namespace": "ns"}})
         await eventually(lambda: ObjectKey("ns", "c") in [k for k, _ in rec.calls])
     finally:
         await mgr.stop()
 
 
-async def test_metrics_use_controller_runtime_names(real_kube: clients.Client) -> None:
+async def test_metrics_use_controller_runtime_names(kube: clients.KubeApi) -> None:
     registry = CollectorRegistry()
-    mgr = manager.Manager(real_kube, registry=registry)
+    mgr = manager.Manager(kube, registry=registry)
     ok, bad = Counting(), Counting(fail=RuntimeError("boom"))
     mgr.controller("good", ok, primary=mgr.informer(kinds.CONFIGMAPS))
     mgr.controller("bad", bad, primary=mgr.informer(kinds.SECRETS), base_delay=0.001)
     await mgr.start()
     try:
-        await real_kube.create(kinds.CONFIGMAPS, {"metadata": {"name": "c", "namespace": "ns"}})
-        await real_kube.create(kinds.SECRETS, {"metadata": {"name": "s", "namespace": "ns"}})
+        await kube.create(kinds.CONFIGMAPS, {"metadata": {"name": "c", "namespace": "ns"}})
+        await kube.create(kinds.SECRETS, {"metadata": {"name": "s", "namespace": "ns"}})
         await eventually(lambda: len(ok.calls) >= 1 and len(bad.calls) >= 3)
     finally:
         await mgr.stop()
@@ -84,16 +84,16 @@ async def test_metrics_use_controller_runtime_names(real_kube: clients.Client) -
 
 
 async def test_every_reconcile_runs_in_a_log_context(
-    real_kube: clients.Client, caplog: pytest.LogCaptureFixture
+    kube: clients.KubeApi, caplog: pytest.LogCaptureFixture
 ) -> None:
-    mgr = manager.Manager(real_kube)
+    mgr = manager.Manager(kube)
     rec = Counting()
     mgr.controller("ctx", rec, primary=mgr.informer(kinds.CONFIGMAPS))
     caplog.handler.addFilter(contexts.ContextFilter())
     await mgr.start()
     try:
         with caplog.at_level(logging.INFO, logger="test.reconciler"):
-            await real_kube.create(kinds.CONFIGMAPS, {"metadata": {"name": "c", "namespace": "ns"}})
+            await kube.create(kinds.CONFIGMAPS, {"metadata": {"name": "c", "namespace": "ns"}})
             await eventually(lambda: ObjectKey("ns", "c") in [k for k, _ in rec.calls])
     finally:
         await mgr.stop()
@@ -106,15 +106,15 @@ async def test_every_reconcile_runs_in_a_log_context(
     assert contexts.current() is None
 
 
-async def test_a_terminal_error_is_recorded_once_by_the_runner(real_kube: clients.Client) -> None:
+async def test_a_terminal_error_is_recorded_once_by_the_runner(kube: clients.KubeApi) -> None:
     """Condition on the primary + one Warning Event, then no retries (the clock is manual)."""
     clock = clocks.ManualClock()
-    mgr = manager.Manager(real_kube, clock=clock)
+    mgr = manager.Manager(kube, clock=clock)
     rec = Counting(fail=reconciling.TerminalError("spec.replicas is odd", reason="OddReplicas"))
     ctl = mgr.controller("dep", rec, primary=mgr.informer(kinds.DEPLOYMENTS))
     await mgr.start()
     try:
-        await real_kube.create(
+        await kube.create(
             kinds.DEPLOYMENTS,
             {
                 "metadata": {"name": "d", "namespace": "ns"},
@@ -129,7 +129,7 @@ async def test_a_terminal_error_is_recorded_once_by_the_runner(real_kube: client
         )
 
         async def recorded() -> Object | None:
-            obj = await real_kube.get(kinds.DEPLOYMENTS, "d", namespace="ns")
+            obj = await kube.get(kinds.DEPLOYMENTS, "d", namespace="ns")
             cond = conditions.find((obj.get("status") or {}).get("conditions"), "Ready")
             return cond if cond else None
 
@@ -143,7 +143,7 @@ async def test_a_terminal_error_is_recorded_once_by_the_runner(real_kube: client
         clock.advance(3600)  # far past any backoff: nothing was scheduled to come back
         await until(idle)
         assert len(rec.calls) == calls
-        events = (await real_kube.list(kinds.EVENTS, namespace="ns")).items
+        events = (await kube.list(kinds.EVENTS, namespace="ns")).items
     finally:
         await mgr.stop()
     assert cond["status"] == "False" and cond["reason"] == "OddReplicas"
@@ -155,29 +155,29 @@ async def test_a_terminal_error_is_recorded_once_by_the_runner(real_kube: client
 
 
 async def test_a_create_in_a_terminating_namespace_is_dropped_by_its_cause(
-    real_kube: clients.Client,
+    kube: clients.KubeApi,
 ) -> None:
-    await real_kube.create(
+    await kube.create(
         kinds.CONFIGMAPS,
         {"metadata": {"name": "keep", "namespace": "ns", "finalizers": ["x/hold"]}},
     )
-    await real_kube.delete(kinds.NAMESPACES, "ns")
+    await kube.delete(kinds.NAMESPACES, "ns")
     with pytest.raises(errors.Forbidden) as caught:
-        await real_kube.create(kinds.CONFIGMAPS, {"metadata": {"name": "n", "namespace": "ns"}})
+        await kube.create(kinds.CONFIGMAPS, {"metadata": {"name": "n", "namespace": "ns"}})
     assert running.namespace_terminating(caught.value)
     plain = errors.Forbidden(errors.failure(403, "Forbidden", "... because it is being terminated"))
     assert not running.namespace_terminating(plain)  # the cause decides, not the wording
 
 
 async def test_the_garbage_collector_stops_watching_a_deleted_crd(
-    real_kube: clients.Client,
+    kube: clients.KubeApi,
 ) -> None:
     import sites
 
     clock = clocks.ManualClock()
-    mgr = manager.Manager(real_kube, clock=clock)
+    mgr = manager.Manager(kube, clock=clock)
     gc = builtin.setup_garbage_collector(mgr)
-    await real_kube.create(kinds.CUSTOMRESOURCEDEFINITIONS, sites.CRD)
+    await kube.create(kinds.CUSTOMRESOURCEDEFINITIONS, sites.CRD)
     await mgr.start()
     try:
 
@@ -190,7 +190,7 @@ async def test_the_garbage_collector_stops_watching_a_deleted_crd(
 
         await until(discovered)
         assert any(i.resource_type == sites.SITES for i in mgr.running_informers())
-        await real_kube.delete(kinds.CUSTOMRESOURCEDEFINITIONS, "sites.example.pinnace.dev")
+        await kube.delete(kinds.CUSTOMRESOURCEDEFINITIONS, "sites.example.pinnace.dev")
 
         async def dropped() -> bool:
             clock.advance(10)  # the rediscovery period

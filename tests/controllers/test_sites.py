@@ -30,18 +30,18 @@ async def until(check: Callable[[], Any], timeout: float = 5.0) -> Any:
 
 
 @pytest.fixture
-async def mgr(real_kube: clients.Client) -> AsyncIterator[manager.Manager]:
-    await real_kube.create(kinds.CUSTOMRESOURCEDEFINITIONS, sites.CRD)
+async def mgr(kube: clients.KubeApi) -> AsyncIterator[manager.Manager]:
+    await kube.create(kinds.CUSTOMRESOURCEDEFINITIONS, sites.CRD)
 
     async def served() -> bool:
         try:
-            await real_kube.list(sites.SITES, namespace="ns")
+            await kube.list(sites.SITES, namespace="ns")
         except errors.NotFound:
             return False
         return True
 
     await until(served)
-    m = manager.Manager(real_kube)
+    m = manager.Manager(kube)
     sites.setup(m)
     builtin.setup_garbage_collector(m)
     await m.start()
@@ -62,7 +62,7 @@ def ready(obj: Object) -> Object | None:
     return conditions.find((obj.get("status") or {}).get("conditions"), "Ready")
 
 
-async def get(kube: clients.Client, rt: Any, name: str) -> Object | None:
+async def get(kube: clients.KubeApi, rt: Any, name: str) -> Object | None:
     try:
         return await kube.get(rt, name, namespace="ns")
     except errors.NotFound:
@@ -74,12 +74,12 @@ def site_controller(m: manager.Manager) -> running.Controller:
 
 
 async def test_creates_and_owns_a_configmap_and_a_service(
-    real_kube: clients.Client, mgr: manager.Manager
+    kube: clients.KubeApi, mgr: manager.Manager
 ) -> None:
-    owner = await real_kube.create(sites.SITES, site())
+    owner = await kube.create(sites.SITES, site())
 
     async def is_ready() -> Object | None:
-        obj = await get(real_kube, sites.SITES, "hello")
+        obj = await get(kube, sites.SITES, "hello")
         cond = ready(obj) if obj else None
         return obj if cond and cond["status"] == "True" else None
 
@@ -88,8 +88,8 @@ async def test_creates_and_owns_a_configmap_and_a_service(
     assert obj["status"]["configMapName"] == "hello-content"
     cond = ready(obj)
     assert cond is not None and cond["observedGeneration"] == obj["metadata"]["generation"]
-    config = await real_kube.get(kinds.CONFIGMAPS, "hello-content", namespace="ns")
-    service = await real_kube.get(kinds.SERVICES, "hello", namespace="ns")
+    config = await kube.get(kinds.CONFIGMAPS, "hello-content", namespace="ns")
+    service = await kube.get(kinds.SERVICES, "hello", namespace="ns")
     assert config["data"] == {"index.html": "<h1>hi</h1>"}
     assert service["spec"]["ports"][0]["targetPort"] == 80  # a server default
     for child in (config, service):
@@ -100,45 +100,45 @@ async def test_creates_and_owns_a_configmap_and_a_service(
     before = (objects.resource_version_of(config), objects.resource_version_of(service))
     rv = objects.resource_version_of(obj)
     await ctl.process(ObjectKey("ns", "hello"))
-    config = await real_kube.get(kinds.CONFIGMAPS, "hello-content", namespace="ns")
-    service = await real_kube.get(kinds.SERVICES, "hello", namespace="ns")
+    config = await kube.get(kinds.CONFIGMAPS, "hello-content", namespace="ns")
+    service = await kube.get(kinds.SERVICES, "hello", namespace="ns")
     assert (objects.resource_version_of(config), objects.resource_version_of(service)) == before
-    again = await real_kube.get(sites.SITES, "hello", namespace="ns")
+    again = await kube.get(sites.SITES, "hello", namespace="ns")
     assert objects.resource_version_of(again) == rv
 
     # A spec change reaches the child; fields another writer added survive the patch.
-    await real_kube.patch(
+    await kube.patch(
         kinds.CONFIGMAPS, "hello-content", {"metadata": {"labels": {"extra": "1"}}}, namespace="ns"
     )
-    await real_kube.patch(sites.SITES, "hello", {"spec": {"page": "bye"}}, namespace="ns")
+    await kube.patch(sites.SITES, "hello", {"spec": {"page": "bye"}}, namespace="ns")
 
     async def updated() -> Object | None:
-        cm = await get(real_kube, kinds.CONFIGMAPS, "hello-content")
+        cm = await get(kube, kinds.CONFIGMAPS, "hello-content")
         return cm if cm and cm["data"] == {"index.html": "bye"} else None
 
     cm = await until(updated)
     assert cm["metadata"]["labels"]["extra"] == "1"
 
     # Deleting the Site removes its children (ownerReferences, the garbage collector).
-    await real_kube.delete(sites.SITES, "hello", namespace="ns")
+    await kube.delete(sites.SITES, "hello", namespace="ns")
 
     async def gone() -> bool:
-        return await get(real_kube, kinds.SERVICES, "hello") is None
+        return await get(kube, kinds.SERVICES, "hello") is None
 
     await until(gone)
 
 
 async def test_a_child_owned_by_someone_else_is_a_condition_and_an_event(
-    real_kube: clients.Client, mgr: manager.Manager
+    kube: clients.KubeApi, mgr: manager.Manager
 ) -> None:
-    await real_kube.create(
+    await kube.create(
         kinds.CONFIGMAPS,
         {"metadata": {"name": "taken-content", "namespace": "ns"}, "data": {"mine": "yes"}},
     )
-    await real_kube.create(sites.SITES, site("taken"))
+    await kube.create(sites.SITES, site("taken"))
 
     async def refused() -> Object | None:
-        obj = await get(real_kube, sites.SITES, "taken")
+        obj = await get(kube, sites.SITES, "taken")
         cond = ready(obj) if obj else None
         return cond if cond and cond["reason"] == "AlreadyOwned" else None
 
@@ -147,7 +147,7 @@ async def test_a_child_owned_by_someone_else_is_a_condition_and_an_event(
     assert 'ConfigMap "taken-content" already exists' in cond["message"]
 
     async def warned() -> list[Object]:
-        listed = await real_kube.list(kinds.EVENTS, namespace="ns")
+        listed = await kube.list(kinds.EVENTS, namespace="ns")
         return [e for e in listed.items if e["reason"] == "AlreadyOwned"]
 
     (event,) = await until(warned)
@@ -161,16 +161,16 @@ async def test_a_child_owned_by_someone_else_is_a_condition_and_an_event(
     key = ObjectKey("ns", "taken")
     await until(_idle(ctl))
     assert ctl.queue.failures(key) == 0 and key not in ctl.queue.scheduled
-    cm = await real_kube.get(kinds.CONFIGMAPS, "taken-content", namespace="ns")
+    cm = await kube.get(kinds.CONFIGMAPS, "taken-content", namespace="ns")
     assert cm["data"] == {"mine": "yes"} and not cm["metadata"].get("ownerReferences")
-    assert await get(real_kube, kinds.SERVICES, "taken") is None
+    assert await get(kube, kinds.SERVICES, "taken") is None
 
     # The owner of the name gives it up; the next change of the Site heals it.
-    await real_kube.delete(kinds.CONFIGMAPS, "taken-content", namespace="ns")
-    await real_kube.patch(sites.SITES, "taken", {"spec": {"page": "now"}}, namespace="ns")
+    await kube.delete(kinds.CONFIGMAPS, "taken-content", namespace="ns")
+    await kube.patch(sites.SITES, "taken", {"spec": {"page": "now"}}, namespace="ns")
 
     async def healed() -> bool:
-        obj = await get(real_kube, sites.SITES, "taken")
+        obj = await get(kube, sites.SITES, "taken")
         cond = ready(obj) if obj else None
         return bool(cond and cond["status"] == "True")
 

@@ -11,7 +11,7 @@ from pinnace.kits.kube import clients, errors, objects
 from pinnace.kits.kube.objects import Object
 
 
-async def _notebook(kube: clients.Client) -> Object:
+async def _notebook(kube: clients.KubeApi) -> Object:
     await kube.create(kinds.CUSTOMRESOURCEDEFINITIONS, crds.crd("notebooks.kubeflow.org"))
     body = {
         "apiVersion": "kubeflow.org/v1",
@@ -30,7 +30,7 @@ async def _notebook(kube: clients.Client) -> Object:
 class Counting:
     """The client, counting status PUTs (the outcome here is "no request was made")."""
 
-    def __init__(self, kube: clients.Client) -> None:
+    def __init__(self, kube: clients.KubeApi) -> None:
         self.kube = kube
         self.puts = 0
 
@@ -39,9 +39,9 @@ class Counting:
         return await self.kube.replace(rt, obj, subresource=subresource)
 
 
-async def test_a_status_the_crd_prunes_is_written_once(real_kube: clients.Client) -> None:
-    nb = await _notebook(real_kube)
-    counting = Counting(real_kube)
+async def test_a_status_the_crd_prunes_is_written_once(kube: clients.KubeApi) -> None:
+    nb = await _notebook(kube)
+    counting = Counting(kube)
     client = cast(clients.KubeApi, counting)
     status = statuses.condition(
         nb, {"readyReplicas": 0}, "Ready", conditions.Status.FALSE, reason="Starting", message=""
@@ -60,9 +60,9 @@ async def test_a_status_the_crd_prunes_is_written_once(real_kube: clients.Client
 
 
 async def test_a_status_is_written_through_the_subresource_only(
-    real_kube: clients.Client,
+    kube: clients.KubeApi,
 ) -> None:
-    deploy = await real_kube.create(
+    deploy = await kube.create(
         kinds.DEPLOYMENTS,
         {
             "metadata": {"name": "d", "namespace": "ns"},
@@ -76,8 +76,8 @@ async def test_a_status_is_written_through_the_subresource_only(
         },
     )
     edited = {**deploy, "spec": {**deploy["spec"], "replicas": 7}}
-    written = await statuses.write(real_kube, kinds.DEPLOYMENTS, edited, {"replicas": 0})
+    written = await statuses.write(kube, kinds.DEPLOYMENTS, edited, {"replicas": 0})
     assert written["status"]["observedGeneration"] == 1
     assert written["spec"]["replicas"] == 1  # the spec is not writable through /status
-    unchanged = await statuses.write(real_kube, kinds.DEPLOYMENTS, written, {"replicas": 0})
+    unchanged = await statuses.write(kube, kinds.DEPLOYMENTS, written, {"replicas": 0})
     assert objects.resource_version_of(unchanged) == objects.resource_version_of(written)

@@ -23,11 +23,11 @@ Start = Callable[..., Any]
 
 
 @pytest.fixture
-async def started(real_kube: clients.Client) -> AsyncIterator[Start]:
+async def started(kube: clients.KubeApi) -> AsyncIterator[Start]:
     managers: list[manager.Manager] = []
 
     async def start(*setups: Any, clock: clocks.Clock) -> manager.Manager:
-        mgr = manager.Manager(real_kube, clock=clock)
+        mgr = manager.Manager(kube, clock=clock)
         for setup in setups:
             setup(mgr)
         await mgr.start()
@@ -85,7 +85,7 @@ def workload(**spec: Any) -> Object:
 class Probe:
     """Polls the API (the truth, not a cache) for conditions on objects."""
 
-    def __init__(self, kube: clients.Client) -> None:
+    def __init__(self, kube: clients.KubeApi) -> None:
         self.kube = kube
         self.seen: dict[str, Object] = {}
 
@@ -111,7 +111,7 @@ async def eventually_async(check: Callable[[], Any], timeout: float) -> None:
             await asyncio.sleep(0.01)
 
 
-async def ready(kube: clients.Client, pod: Object, clock: clocks.Clock) -> None:
+async def ready(kube: clients.KubeApi, pod: Object, clock: clocks.Clock) -> None:
     """Play the node agent: the pod is Running and Ready since `clock.now()`."""
     stamp = clocks.rfc3339(clock.now())
     await kube.patch(
@@ -134,17 +134,17 @@ def status(obj: Object) -> Object:
 
 
 async def test_statefulset_min_ready_seconds_counts_available_on_time(
-    real_kube: clients.Client, started: Start
+    kube: clients.KubeApi, started: Start
 ) -> None:
     clock = clocks.ManualClock()
     mgr = await started(builtin.setup_statefulsets, clock=clock)
-    probe = Probe(real_kube)
-    await real_kube.create(
+    probe = Probe(kube)
+    await kube.create(
         kinds.STATEFULSETS, workload(replicas=1, minReadySeconds=1, serviceName="web")
     )
     await eventually_async(lambda: _count(probe, 1), 5)
     (pod,) = await probe.pods()
-    await ready(real_kube, pod, clock)
+    await ready(kube, pod, clock)
     sts = await probe.until(kinds.STATEFULSETS, lambda o: status(o).get("readyReplicas") == 1)
     assert status(sts)["availableReplicas"] == 0
     await settled(mgr)
@@ -154,15 +154,15 @@ async def test_statefulset_min_ready_seconds_counts_available_on_time(
 
 
 async def test_deployment_min_ready_seconds_then_available(
-    real_kube: clients.Client, started: Start
+    kube: clients.KubeApi, started: Start
 ) -> None:
     clock = clocks.ManualClock()
     mgr = await started(builtin.setup_deployments, clock=clock)
-    probe = Probe(real_kube)
-    await real_kube.create(kinds.DEPLOYMENTS, workload(replicas=1, minReadySeconds=30))
+    probe = Probe(kube)
+    await kube.create(kinds.DEPLOYMENTS, workload(replicas=1, minReadySeconds=30))
     await eventually_async(lambda: _count(probe, 1), 5)
     (pod,) = await probe.pods()
-    await ready(real_kube, pod, clock)
+    await ready(kube, pod, clock)
     dep = await probe.until(kinds.DEPLOYMENTS, lambda o: status(o).get("readyReplicas") == 1)
     assert status(dep).get("availableReplicas", 0) == 0
     available = conditions.find(status(dep).get("conditions"), "Available")
@@ -170,7 +170,7 @@ async def test_deployment_min_ready_seconds_then_available(
     await settled(mgr)
     clock.advance(29)
     await settled(mgr)
-    dep = await real_kube.get(kinds.DEPLOYMENTS, "web", namespace="ns")
+    dep = await kube.get(kinds.DEPLOYMENTS, "web", namespace="ns")
     assert status(dep).get("availableReplicas", 0) == 0  # not before minReadySeconds
     clock.advance(1.2)
     dep = await probe.until(kinds.DEPLOYMENTS, lambda o: status(o).get("availableReplicas") == 1)
@@ -178,13 +178,11 @@ async def test_deployment_min_ready_seconds_then_available(
     assert available is not None and available["status"] == "True"
 
 
-async def test_deployment_progress_deadline_exceeded(
-    real_kube: clients.Client, started: Start
-) -> None:
+async def test_deployment_progress_deadline_exceeded(kube: clients.KubeApi, started: Start) -> None:
     clock = clocks.ManualClock()
     mgr = await started(builtin.setup_deployments, clock=clock)
-    probe = Probe(real_kube)
-    await real_kube.create(kinds.DEPLOYMENTS, workload(replicas=1, progressDeadlineSeconds=60))
+    probe = Probe(kube)
+    await kube.create(kinds.DEPLOYMENTS, workload(replicas=1, progressDeadlineSeconds=60))
 
     def progressing(reason: str) -> Callable[[Object], bool]:
         def check(o: Object) -> bool:
@@ -197,7 +195,7 @@ async def test_deployment_progress_deadline_exceeded(
     await settled(mgr)
     clock.advance(30)
     await settled(mgr)
-    dep = await real_kube.get(kinds.DEPLOYMENTS, "web", namespace="ns")
+    dep = await kube.get(kinds.DEPLOYMENTS, "web", namespace="ns")
     assert progressing("ReplicaSetUpdated")(dep)  # not yet
     clock.advance(31)
     dep = await probe.until(kinds.DEPLOYMENTS, progressing("ProgressDeadlineExceeded"))
@@ -207,18 +205,18 @@ async def test_deployment_progress_deadline_exceeded(
 
 
 async def test_paused_deployment_does_not_roll_until_resumed(
-    real_kube: clients.Client, started: Start
+    kube: clients.KubeApi, started: Start
 ) -> None:
     clock = clocks.ManualClock()
     await started(builtin.setup_deployments, clock=clock)
-    probe = Probe(real_kube)
-    await real_kube.create(kinds.DEPLOYMENTS, workload(replicas=2))
+    probe = Probe(kube)
+    await kube.create(kinds.DEPLOYMENTS, workload(replicas=2))
     await eventually_async(lambda: _count(probe, 2), 5)
     for pod in await probe.pods():
-        await ready(real_kube, pod, clock)
+        await ready(kube, pod, clock)
     await probe.until(kinds.DEPLOYMENTS, lambda o: status(o).get("availableReplicas") == 2)
     old_hashes = {objects.labels_of(p)["pod-template-hash"] for p in await probe.pods()}
-    await real_kube.patch(
+    await kube.patch(
         kinds.DEPLOYMENTS,
         "web",
         {"spec": {"paused": True, "template": template("v2")}},
@@ -230,14 +228,14 @@ async def test_paused_deployment_does_not_roll_until_resumed(
     )
     assert status(dep).get("updatedReplicas", 0) == 0
     assert {objects.labels_of(p)["pod-template-hash"] for p in await probe.pods()} == old_hashes
-    await real_kube.patch(kinds.DEPLOYMENTS, "web", {"spec": {"paused": False}}, namespace="ns")
+    await kube.patch(kinds.DEPLOYMENTS, "web", {"spec": {"paused": False}}, namespace="ns")
 
     async def rolled() -> bool:
         pods = await probe.pods()
         for pod in pods:
             new = objects.labels_of(pod)["pod-template-hash"] not in old_hashes
             if new and (pod.get("status") or {}).get("phase") != "Running":
-                await ready(real_kube, pod, clock)
+                await ready(kube, pod, clock)
         hashes = {objects.labels_of(p)["pod-template-hash"] for p in pods}
         return bool(pods) and not hashes & old_hashes
 

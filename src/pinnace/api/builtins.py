@@ -102,6 +102,13 @@ STATEFULSETS = ResourceInfo(
     subresources=(scale_subresource(), status_subresource("StatefulSet")),
     definition=_APPS + "StatefulSet",
 )
+RESOURCEQUOTAS = ResourceInfo(
+    kinds.RESOURCEQUOTAS,
+    "resourcequota",
+    short_names=("quota",),
+    subresources=(status_subresource("ResourceQuota"),),
+    definition=_CORE + "ResourceQuota",
+)
 LEASES = ResourceInfo(kinds.LEASES, "lease", definition="io.k8s.api.coordination.v1.Lease")
 ROLES = ResourceInfo(kinds.ROLES, "role", definition=_RBAC + "Role")
 ROLEBINDINGS = ResourceInfo(kinds.ROLEBINDINGS, "rolebinding", definition=_RBAC + "RoleBinding")
@@ -130,6 +137,7 @@ BUILTINS: tuple[ResourceInfo, ...] = (
     EVENTS,
     SERVICEACCOUNTS,
     PERSISTENTVOLUMECLAIMS,
+    RESOURCEQUOTAS,
     DEPLOYMENTS,
     STATEFULSETS,
     LEASES,
@@ -148,6 +156,13 @@ EXTRA_DEFINITIONS: tuple[str, ...] = (
     "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
     "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta",
     "io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent",
+    # the review kinds (pinnace.apiserver.reviews): answered, never stored
+    "io.k8s.api.authorization.v1.SelfSubjectAccessReview",
+    "io.k8s.api.authorization.v1.SubjectAccessReview",
+    "io.k8s.api.authorization.v1.LocalSubjectAccessReview",
+    "io.k8s.api.authorization.v1.SelfSubjectRulesReview",
+    "io.k8s.api.authentication.v1.SelfSubjectReview",
+    "io.k8s.api.authentication.v1.TokenReview",
 )
 """Definitions served beside the kinds: subresource bodies and meta/v1 types."""
 

@@ -20,6 +20,7 @@ SECRETS = ResourceType("", "v1", "secrets", "Secret")
 EVENTS = ResourceType("", "v1", "events", "Event")
 SERVICEACCOUNTS = ResourceType("", "v1", "serviceaccounts", "ServiceAccount")
 PERSISTENTVOLUMECLAIMS = ResourceType("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim")
+RESOURCEQUOTAS = ResourceType("", "v1", "resourcequotas", "ResourceQuota")
 
 # apps/v1
 DEPLOYMENTS = ResourceType("apps", "v1", "deployments", "Deployment")

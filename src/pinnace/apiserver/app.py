@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from typing import Any
 
 from pinnace.apiserver import (
+    authorizing,
     deleting,
     discovery,
     documents,
@@ -24,6 +25,7 @@ from pinnace.apiserver import (
     reading,
     requests,
     resolving,
+    reviews,
     storage,
     streaming,
     swagger,
@@ -44,6 +46,7 @@ class ApiApp:
     def __init__(self, server: ApiServer) -> None:
         self.server = server
         self.documents = documents.Documents(server)
+        self.authorizer = authorizing.Authorizer(server)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -57,7 +60,12 @@ class ApiApp:
             info = requests.resolve(
                 scope["method"], scope["path"], requests.parse_query(scope.get("query_string", b""))
             )
-            reply = await self._dispatch(Request(info=info, headers=headers, body=body))
+            user = self.authorizer.check(headers, info)
+            req = Request(info=info, headers=headers, body=body)
+            if reviews.serves(info):
+                reply = reviews.create(self.authorizer, req, user)
+            else:
+                reply = await self._dispatch(req)
         except errors.StatusError as exc:
             reply = Reply(exc.code, exc.status())
         except storage.StoreFailed as exc:
@@ -83,6 +91,7 @@ class ApiApp:
             info = requests.resolve(
                 "GET", scope["path"], requests.parse_query(scope.get("query_string", b""))
             )
+            self.authorizer.check(headers, info)
             if info.is_resource and info.verb != "watch":
                 resolving.resource(self.server, Request(info=info, headers=headers))
             if not info.is_resource or info.verb != "watch":

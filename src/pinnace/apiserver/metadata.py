@@ -43,6 +43,8 @@ DNS1035_MSG = (
 # Kinds whose names must be DNS labels rather than subdomains (kube's validation).
 _LABEL_NAMED = frozenset({"Namespace"})
 _DNS1035_NAMED = frozenset({"Service"})
+# RBAC objects are named by path segment (kube's ValidateRBACName): `namespaceAdmin` is valid.
+_PATH_SEGMENT_NAMED = frozenset({"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"})
 
 _GENERATE_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
@@ -61,6 +63,8 @@ def name_causes(kind: str, name: str, field: str = "metadata.name") -> list[erro
                 field, "Required value: name or generateName is required", "FieldValueRequired"
             )
         ]
+    if kind in _PATH_SEGMENT_NAMED:
+        return _path_segment_causes(name, field)
     if kind in _DNS1035_NAMED:
         ok, msg, limit = bool(_DNS1035_LABEL.match(name)), DNS1035_MSG, 63
     elif kind in _LABEL_NAMED:
@@ -75,6 +79,17 @@ def name_causes(kind: str, name: str, field: str = "metadata.name") -> list[erro
     if not ok:
         causes.append(errors.cause(field, f'Invalid value: "{name}": {msg}'))
     return causes
+
+
+def _path_segment_causes(name: str, field: str) -> list[errors.Cause]:
+    """k8s.io/apimachinery's IsValidPathSegmentName, with its wording."""
+    if name in {".", ".."}:
+        return [errors.cause(field, f"Invalid value: \"{name}\": may not be '{name}'")]
+    return [
+        errors.cause(field, f"Invalid value: \"{name}\": may not contain '{bad}'")
+        for bad in ("/", "%")
+        if bad in name
+    ]
 
 
 def _qualified_name_causes(key: str, field: str) -> list[errors.Cause]:
@@ -194,7 +209,7 @@ def same_content(new: Object, old: Object) -> bool:
 
 
 def _comparable(meta: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in meta.items() if k not in ("resourceVersion", "managedFields")}
+    return {k: v for k, v in meta.items() if k != "resourceVersion"}
 
 
 def update_causes(new: Object, old: Object) -> list[errors.Cause]:

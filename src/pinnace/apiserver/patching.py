@@ -4,8 +4,9 @@ Strategic merge patch exists only for built-in kinds (their merge keys come
 from the built-in schemas); for custom resources it is a 415, as upstream.
 Each patch type is one entry of `PATCHERS`; `writing.patch` hands the result
 to the path's storage as the next state. Server-side apply
-(`application/apply-patch+yaml`) is not served yet: kubectl then reports that
-server-side apply is not available.
+(`application/apply-patch+yaml`) never reaches here: it needs the field
+manager and the stored managedFields, so `writing.patch` hands it to
+`ownership` and `applying`.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ def apply(info: ResourceInfo, current: Object, *, content_type: str | None, body
     patcher = PATCHERS.get(media)
     if patcher is None or (info.is_custom and media in BUILTIN_ONLY):
         served = [m for m in PATCHERS if not (info.is_custom and m in BUILTIN_ONLY)]
+        served.append(encoding.APPLY_PATCH)
         raise errors.UnsupportedMedia(
             "the body of the request was in an unknown format - accepted media types include: "
             + ", ".join(served)

@@ -23,11 +23,15 @@ Updater = Callable[[Object | None], Object]
 
 @dataclass(slots=True)
 class Options:
-    """One write's options: dry run, unknown-field handling, and the warnings it collects."""
+    """One write's options: dry run, unknown-field handling, the field manager (for
+    managedFields), and the warnings it collects."""
 
     dry_run: bool = False
     field_validation: str = "Warn"
     warnings: list[str] = field(default_factory=list)
+    field_manager: str = ""
+    applied: bool = False
+    """A server-side apply: the updater's object carries its final managedFields."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import aiohttp
 
-from pinnace.apiserver import bootstrap, registry, storage, watching
+from pinnace.apiserver import bootstrap, policy, registry, storage, watching
 from pinnace.kits import clocks
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,12 @@ class Settings:
     advertise_url: str | None = None
     """Where clients reach the API server (the gateway's URL): `default/kubernetes`'s endpoints."""
     git_version: str = "v1.32.0-pinnace"
+    authorization_mode: str = "AlwaysAllow"
+    """`RBAC` to enforce RBAC (`authorizing`); `AlwaysAllow`, kube-apiserver's default, checks nothing."""
+    user_header: str = "kubeflow-userid"
+    """The header the gateway puts the authenticated user in (lower-case)."""
+    groups_header: str = "kubeflow-groups"
+    userid_prefix: str = ""
 
 
 class ApiServer:
@@ -70,6 +76,7 @@ class ApiServer:
             cluster_ip=f"{self.settings.service_cidr_prefix}.0.1",
             advertise_url=self.settings.advertise_url,
         )
+        await policy.ensure(self.store, now=self.now())
         self.ready = True
 
     async def stop(self) -> None:

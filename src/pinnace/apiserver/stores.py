@@ -20,9 +20,11 @@ on to the watch fan-out (`watching.Hub`). Everything here is synchronous up to
 the store write, so a read-check-write needs no lock.
 
 New write semantics plug in at the `Updater` a handler passes (a new patch
-type is one entry of `patching.PATCHERS`; `update(..., allow_create=True)`
-creates a missing object, as an apply patch does), and into `create_object`/
-`write_update` for what every write must do to metadata (managedFields).
+type is one entry of `patching.PATCHERS`; server-side apply is
+`ownership.apply`, and `update(..., allow_create=True)` creates a missing
+object, as an apply patch does). Every write's managedFields are set once it
+is admitted (`_own` → `ownership.own`): tracked for the write's field manager,
+or, for an apply, the entries the apply computed.
 """
 
 from __future__ import annotations
@@ -33,7 +35,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from pinnace.api.infos import ResourceInfo
-from pinnace.apiserver import admission, errors, metadata, registry, rest, strategies, validating
+from pinnace.apiserver import (
+    admission,
+    errors,
+    metadata,
+    ownership,
+    registry,
+    rest,
+    strategies,
+    validating,
+)
 from pinnace.apiserver.server import ApiServer
 from pinnace.kits import clocks
 from pinnace.kits.kube import objects
@@ -122,6 +133,7 @@ class Store(rest.Storage):
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = metadata.generate_name(str(meta["generateName"]))
         name = _name(obj)
+        applied = ownership.applied_fields(obj, options)
         if not name:
             raise errors.Invalid.of(
                 info.kind,
@@ -149,6 +161,7 @@ class Store(rest.Storage):
             raise errors.AlreadyExists.of(
                 info.resource.group_resource, name, info.group, info.plural
             )
+        self._own(None, obj, options, applied)
         if self.hooks.begin_create is not None:
             self.hooks.begin_create(self.server, obj)
         if not options.dry_run:
@@ -186,6 +199,7 @@ class Store(rest.Storage):
     async def write_update(self, new: Object, old: Object, options: rest.Options) -> Object:
         """Validate and store `new` as the next state of `old`."""
         strategy = self.strategy
+        applied = ownership.applied_fields(new, options)
         strategy.prepare_for_update(new, old)
         metadata.carry_on_update(new, old)
         new = self._schema(new, options)
@@ -195,6 +209,7 @@ class Store(rest.Storage):
         self._raise_invalid(new, causes)
         strategy.canonicalize(new)
         admission.admit(self.server, self.info, new, old)
+        self._own(old, new, options, applied)
         if metadata.same_content(new, old):
             return old
         if not options.dry_run:
@@ -279,6 +294,20 @@ class Store(rest.Storage):
             obj.clear()
             obj.update(result.obj)
         return obj
+
+    def _own(
+        self, old: Object | None, new: Object, options: rest.Options, applied: list[Any] | None
+    ) -> None:
+        """managedFields: an apply's own, else tracked for this create or update."""
+        ownership.own(
+            self.info,
+            old,
+            new,
+            manager=options.field_manager,
+            subresource=self.subresource or "",
+            now=self.server.now(),
+            applied=applied,
+        )
 
     def _raise_invalid(self, obj: Object, causes: list[errors.Cause]) -> None:
         if causes:

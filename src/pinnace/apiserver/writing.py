@@ -6,7 +6,9 @@ checks the body's identity against the URL (kind, namespace, name), and passes
 the write on, with the request's options (dryRun, fieldValidation) in
 `rest.Options`. For an update the storage gets an `Updater` that turns the
 current object into the next one: the PUT body, or the PATCH applied to it
-(`patching.apply`, where each patch type is one entry). Everything else —
+(`patching.apply`, where each patch type is one entry), or for a server-side
+apply the configuration merged into it (`ownership.apply`, which may create).
+Everything else —
 strategy, admission, dry-run, the store, the watch — happens in the storage
 (`stores.Store`). Warnings collected on the way become `Warning` headers.
 """
@@ -14,14 +16,19 @@ strategy, admission, dry-run, the store, the watch — happens in the storage
 from __future__ import annotations
 
 from pinnace.api.infos import ResourceInfo
-from pinnace.apiserver import encoding, errors, patching, resolving, rest, storages
+from pinnace.apiserver import encoding, errors, ownership, patching, resolving, rest, storages
 from pinnace.apiserver.messages import Reply, Request
 from pinnace.apiserver.server import ApiServer
 from pinnace.kits.kube.objects import Object
 
 
-def options(req: Request) -> rest.Options:
-    return rest.Options(dry_run=req.dry_run, field_validation=req.field_validation)
+def options(req: Request, *, applied: bool = False) -> rest.Options:
+    return rest.Options(
+        dry_run=req.dry_run,
+        field_validation=req.field_validation,
+        field_manager=ownership.manager(req, required=applied),
+        applied=applied,
+    )
 
 
 def _reply(code: int, body: Object, opts: rest.Options) -> Reply:
@@ -112,6 +119,9 @@ async def update(server: ApiServer, req: Request) -> Reply:
 async def patch(server: ApiServer, req: Request) -> Reply:
     storage = _storage(server, req)
     view = storage.view
+    ownership.check_patch(req)
+    if ownership.is_apply(req):
+        return await _apply(server, req, storage)
     content_type = req.headers.get("content-type")
 
     def patched(current: Object | None) -> Object:
@@ -129,6 +139,32 @@ async def patch(server: ApiServer, req: Request) -> Reply:
         return result
 
     return await _update(storage, req, patched)
+
+
+async def _apply(server: ApiServer, req: Request, storage: rest.Storage) -> Reply:
+    """Server-side apply: the object path creates what does not exist, `/status` does not."""
+    info = storage.info
+    if storage.view is not info:
+        raise errors.UnsupportedMedia(
+            "the body of the request was in an unknown format - accepted media types include: "
+            + ", ".join(m for m in patching.PATCHERS)
+        )
+
+    def applied(current: Object | None) -> Object:
+        obj = ownership.apply(info, current, req, server.now())
+        obj["metadata"]["name"] = req.info.name
+        check_identity(info, obj, req)
+        return obj
+
+    opts = options(req, applied=True)
+    obj, created = await storage.update(
+        req.info.namespace or "",
+        req.info.name or "",
+        applied,
+        opts,
+        allow_create=req.info.subresource is None,
+    )
+    return _reply(201 if created else 200, resolving.present(storage.view, obj), opts)
 
 
 async def _update(storage: rest.Storage, req: Request, updater: rest.Updater) -> Reply:

@@ -2,6 +2,7 @@
 
     pinnace up [--port 8080] [--data-dir ~/.pinnace]   run the platform (Ctrl-C stops it)
     pinnace status [--data-dir ~/.pinnace]             is it up, and what runs on it
+    pinnace profile add-contributor|remove-contributor  share a Profile's namespace
 
 kubectl is the tool for everything else: `export KUBECONFIG=<data-dir>/kubeconfig`.
 """
@@ -56,6 +57,10 @@ def up(
 
     def announce(p: platform.Platform) -> None:
         console.print(f"[bold green]pinnace is up[/] at {p.url}")
+        console.print(
+            f"  user:      {platform.DEFAULT_USER} (single-user: requests from this machine"
+            " and the kubeconfig's token act as this administrator)"
+        )
         console.print(f"  kubectl:   export KUBECONFIG={p.kubeconfig}")
         console.print(f"  health:    curl {p.url}/healthz")
         console.print("  stop:      Ctrl-C")
@@ -86,6 +91,15 @@ def status(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 
     code = statuses.show(data_dir.expanduser().resolve(), console)
     raise typer.Exit(code)
+
+
+def _subcommands() -> None:
+    from pinnace.cli import profiles
+
+    app.add_typer(profiles.app, name="profile")
+
+
+_subcommands()
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import prometheus_client
 import uvicorn
 
-from pinnace import runtime
+from pinnace import profiles, runtime
 from pinnace.api import crds, kinds
 from pinnace.apiserver import app as api_app
 from pinnace.apiserver import server as api_server
@@ -40,7 +40,10 @@ from pinnace.kits.kube import clients, errors
 
 log = logging.getLogger(__name__)
 
-SETUPS: tuple[manager.Setup, ...] = (builtin.setup,)
+DEFAULT_USER = "user@example.com"
+"""Who every request is without `--auth` (Kubeflow's default user), in `system:masters`."""
+
+SETUPS: tuple[manager.Setup, ...] = (builtin.setup, profiles.setup)
 """What joins the controller manager, in order: the built-ins, then each domain's `setup`."""
 
 
@@ -111,7 +114,11 @@ class Platform:
         options = self.options
         self._api = api_server.ApiServer(
             options.data_dir,
-            settings=api_server.Settings(history=options.watch_history, advertise_url=self.url),
+            settings=api_server.Settings(
+                history=options.watch_history,
+                advertise_url=self.url,
+                authorization_mode="RBAC",
+            ),
         )
         await self._api.start()
         token = kubeconfigs.admin_token(options.data_dir)
@@ -119,7 +126,9 @@ class Platform:
         self._client = clients.Client.from_url(self.url, token=token)
         self._gateway = gateway_app.build(
             gateway_settings.Settings(
-                admin_token=token, trust_loopback=ipaddress.ip_address(options.host).is_loopback
+                admin_token=token,
+                admin_user=DEFAULT_USER,
+                trust_loopback=ipaddress.ip_address(options.host).is_loopback,
             ),
             kube_api=api_app.build(self._api),
             client=self._client,

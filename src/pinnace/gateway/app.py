@@ -107,7 +107,7 @@ class Gateway:
         self.publisher = publishing.Publisher()
         self.transport = transport or default_transport(settings)
         self.authenticator = authenticator or auth.AdminToken(
-            settings.admin_token, trust_loopback=settings.trust_loopback
+            settings.admin_token, trust_loopback=settings.trust_loopback, user=settings.admin_user
         )
         self.authorizer = authorizer or auth.DefaultPolicy()
         self.metrics = metrics.Metrics() if settings.metrics_path else None

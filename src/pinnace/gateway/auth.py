@@ -109,18 +109,19 @@ class AdminToken:
     TLS for kubectl) when the platform is shared.
     """
 
-    def __init__(self, token: str, *, trust_loopback: bool = False) -> None:
+    def __init__(self, token: str, *, trust_loopback: bool = False, user: str = ADMIN_USER) -> None:
         self._token = token.encode()
         self._trust_loopback = trust_loopback
+        self._admin = Identity(user, ADMIN_GROUPS)
 
     async def authenticate(self, scope: Scope) -> Identity | None:
         token = bearer_token(scope)
         if token is None:
             if self._trust_loopback and is_loopback(scope):
-                return Identity(ADMIN_USER, ADMIN_GROUPS)
+                return self._admin
             return None
         if self._token and hmac.compare_digest(token.encode(), self._token):
-            return Identity(ADMIN_USER, ADMIN_GROUPS)
+            return self._admin
         return None
 
 

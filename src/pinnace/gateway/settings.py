@@ -18,6 +18,10 @@ class Settings:
     admin_token: str = ""
     """Bearer token that grants access to the Kubernetes API paths ("" rejects every request)."""
 
+    admin_user: str = "admin"
+    """Who the admin token (and a trusted loopback request) is; always in `system:masters`.
+    Single-user `pinnace up` names it `user@example.com`, as Kubeflow's default user."""
+
     trust_loopback: bool = False
     """Token-less requests from 127.0.0.0/8 act as the admin (kubectl sends no token over
     plain http). `pinnace up` turns it on while it listens on loopback only."""

@@ -1,9 +1,10 @@
 """Run a model server as a pod runs it: `python -m pinnace.serving.server ...`.
 
-    python -m pinnace.serving.server --model-name iris --model-dir DIR \\
+    python -m pinnace.serving.server --model-name iris --model-dir DIR|URI \\
         [--format sklearn|xgboost|lightgbm|onnx] [--http-port 8080] [--host $POD_IP] \\
         [--max-batch-size N --max-latency-ms MS] [--max-request-bytes B] [--predict-proba]
 
+A URI as `--model-dir` is fetched once into `--cache-dir` first (`pinnace.serving.storage`).
 KServe's underscore spellings (`--model_name`, `--model_dir`, `--http_port`) work too,
 so a ServingRuntime written for KServe's servers passes its args unchanged. The model
 loads before the port opens (a model that fails to load exits 1 with the reason), so
@@ -19,7 +20,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +30,7 @@ from types import FrameType
 
 import uvicorn
 
-from pinnace.serving import app, batching, formats, models
+from pinnace.serving import app, batching, formats, models, storage
 
 log = logging.getLogger("pinnace.serving")
 
@@ -98,6 +101,10 @@ class ModelServer:
             self.http_port,
             time.monotonic() - started,
         )
+        if threading.current_thread() is threading.main_thread():
+            # uvicorn re-raises the stop signal once drained, under the handler in place
+            # before it ran: with this one, a drained server exits 0 rather than by SIGTERM.
+            signal.signal(signal.SIGTERM, lambda signum, frame: None)
         _Server(config, served).run()
 
 
@@ -122,7 +129,14 @@ def parser() -> argparse.ArgumentParser:
         parents=[_port_parser()],
     )
     parser.add_argument("--model-name", "--model_name", dest="model_name", default="model")
-    parser.add_argument("--model-dir", "--model_dir", dest="model_dir", required=True)
+    parser.add_argument(
+        "--model-dir",
+        "--model_dir",
+        dest="model_dir",
+        required=True,
+        help="a directory or file, or a file://, http(s):// or s3:// URI fetched to --cache-dir",
+    )
+    parser.add_argument("--cache-dir", dest="cache_dir", type=Path, default=storage.DEFAULT_CACHE)
     parser.add_argument(
         "--format", choices=[f.value for f in formats.Format], default=None, help="default: by file"
     )
@@ -151,7 +165,11 @@ def parser() -> argparse.ArgumentParser:
 
 def build_model(args: argparse.Namespace) -> models.Model:
     """The (unloaded) model the arguments describe."""
-    model_dir = Path(args.model_dir)
+    model_dir = (
+        storage.fetch(args.model_dir, args.cache_dir)
+        if storage.is_uri(args.model_dir)
+        else Path(args.model_dir)
+    )
     format_ = formats.Format(args.format) if args.format else formats.detect(model_dir)
     settings = (
         batching.Settings(args.max_batch_size, args.max_latency_ms / 1000)
@@ -168,6 +186,10 @@ def build_model(args: argparse.Namespace) -> models.Model:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The frameworks (scikit-learn + scipy alone are ~1,000 modules) load from bytecode
+    # written on the first start, even where PYTHONDONTWRITEBYTECODE is set (uv installs
+    # no .pyc files): compiling them again on every cold start costs seconds.
+    sys.dont_write_bytecode = False
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     args = parser().parse_args(argv)
     try:

@@ -8,7 +8,7 @@ from pinnace.kits.kube import clients, recording
 from pinnace.kits.kube.objects import Object
 
 
-async def _pod(kube: clients.Client) -> Object:
+async def _pod(kube: clients.KubeApi) -> Object:
     return await kube.create(
         kinds.PODS,
         {
@@ -18,11 +18,11 @@ async def _pod(kube: clients.Client) -> Object:
     )
 
 
-async def _events(kube: clients.Client, namespace: str = "ns") -> list[Object]:
+async def _events(kube: clients.KubeApi, namespace: str = "ns") -> list[Object]:
     return (await kube.list(kinds.EVENTS, namespace=namespace)).items
 
 
-async def test_event_body_and_repeats_bump_count(kube: clients.Client) -> None:
+async def test_event_body_and_repeats_bump_count(kube: clients.KubeApi) -> None:
     clock = clocks.ManualClock()
     pod = await _pod(kube)
     rec = recording.EventRecorder(kube, "deployment-controller", clock=clock)
@@ -42,7 +42,7 @@ async def test_event_body_and_repeats_bump_count(kube: clients.Client) -> None:
     assert next(e for e in events if e["reason"] == "FailedCreate")["type"] == "Warning"
 
 
-async def test_a_crash_loop_keeps_one_backoff_event(kube: clients.Client) -> None:
+async def test_a_crash_loop_keeps_one_backoff_event(kube: clients.KubeApi) -> None:
     clock = clocks.ManualClock()
     pod = await _pod(kube)
     rec = recording.EventRecorder(kube, "kubelet", host="node-1", clock=clock)
@@ -56,7 +56,7 @@ async def test_a_crash_loop_keeps_one_backoff_event(kube: clients.Client) -> Non
     assert events[0]["lastTimestamp"] == "2026-01-01T00:00:50Z"
 
 
-async def test_many_similar_messages_are_combined(kube: clients.Client) -> None:
+async def test_many_similar_messages_are_combined(kube: clients.KubeApi) -> None:
     pod = await _pod(kube)
     rec = recording.EventRecorder(kube, "kubelet", similar=3)
     for i in range(6):
@@ -73,7 +73,7 @@ async def test_many_similar_messages_are_combined(kube: clients.Client) -> None:
 
 
 async def test_a_deleted_event_is_posted_again_and_cluster_objects_go_to_default(
-    kube: clients.Client,
+    kube: clients.KubeApi,
 ) -> None:
     node = await kube.create(kinds.NODES, {"metadata": {"name": "n"}})
     rec = recording.EventRecorder(kube, "scheduler")
@@ -84,7 +84,7 @@ async def test_a_deleted_event_is_posted_again_and_cluster_objects_go_to_default
     assert [e["count"] for e in await _events(kube, "default")] == [1]
 
 
-async def test_posting_into_a_missing_namespace_does_not_raise(kube: clients.Client) -> None:
+async def test_posting_into_a_missing_namespace_does_not_raise(kube: clients.KubeApi) -> None:
     rec = recording.EventRecorder(kube, "x")
     ghost = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "g", "namespace": "nope"}}
     await rec.event(ghost, "Started", "hello")
@@ -92,7 +92,7 @@ async def test_posting_into_a_missing_namespace_does_not_raise(kube: clients.Cli
 
 
 async def test_two_components_on_one_object_at_one_instant_both_post(
-    kube: clients.Client,
+    kube: clients.KubeApi,
 ) -> None:
     clock = clocks.ManualClock()
     pod = await _pod(kube)

@@ -9,7 +9,16 @@ upstream by `scripts/generate_protos.py`).
 
 from __future__ import annotations
 
-from pinnace.api.protos import apps, autoscaling, coordination, core, meta, rbac
+from pinnace.api.protos import (
+    apps,
+    authentication,
+    authorization,
+    autoscaling,
+    coordination,
+    core,
+    meta,
+    rbac,
+)
 from pinnace.api.protos.fields import Message
 
 MESSAGES: dict[str, Message] = {
@@ -19,9 +28,13 @@ MESSAGES: dict[str, Message] = {
     **autoscaling.MESSAGES,
     **coordination.MESSAGES,
     **rbac.MESSAGES,
+    **authorization.MESSAGES,
+    **authentication.MESSAGES,
 }
 
 _RBAC = "rbac.authorization.k8s.io/v1"
+_AUTHZ = "authorization.k8s.io/v1"
+_AUTHN = "authentication.k8s.io/v1"
 
 # (apiVersion, kind) of a body → its message. DeleteOptions is accepted under
 # any apiVersion: clients send it in the group of the resource they delete.
@@ -45,6 +58,12 @@ KINDS: dict[tuple[str, str], str] = {
     (_RBAC, "ClusterRole"): "rbac.ClusterRole",
     (_RBAC, "RoleBinding"): "rbac.RoleBinding",
     (_RBAC, "ClusterRoleBinding"): "rbac.ClusterRoleBinding",
+    (_AUTHZ, "SelfSubjectAccessReview"): "authorization.SelfSubjectAccessReview",
+    (_AUTHZ, "SubjectAccessReview"): "authorization.SubjectAccessReview",
+    (_AUTHZ, "LocalSubjectAccessReview"): "authorization.LocalSubjectAccessReview",
+    (_AUTHZ, "SelfSubjectRulesReview"): "authorization.SelfSubjectRulesReview",
+    (_AUTHN, "SelfSubjectReview"): "authentication.SelfSubjectReview",
+    (_AUTHN, "TokenReview"): "authentication.TokenReview",
 }
 ANY_VERSION_KINDS: dict[str, str] = {"DeleteOptions": "meta.DeleteOptions"}
 

@@ -26,6 +26,11 @@ MESSAGES: dict[str, Message] = {
         5: ("dryRun", "string", "*"),
         6: ("ignoreStoreReadErrorWithClusterBreakingPotential", "bool", "?"),
     },
+    "meta.FieldSelectorRequirement": {
+        1: ("key", "string", "!"),
+        2: ("operator", "string", "!"),
+        3: ("values", "string", "*"),
+    },
     "meta.LabelSelector": {
         1: ("matchLabels", "string", "m"),
         2: ("matchExpressions", "meta.LabelSelectorRequirement", "*"),

@@ -48,6 +48,8 @@ ENFORCED: Mapping[str, frozenset[str]] = {
         "Sysctl": ("name",),
         "TopologySpreadConstraint": ("maxSkew", "topologyKey", "whenUnsatisfiable"),
         "Volume": ("name",),
+        # core/v1 ResourceQuota: validateScopedResourceSelectorRequirement
+        "ScopedResourceSelectorRequirement": ("operator", "scopeName"),
         "AWSElasticBlockStoreVolumeSource": ("volumeID",),
         "AzureDiskVolumeSource": ("diskName", "diskURI"),
         "AzureFileVolumeSource": ("secretName", "shareName"),

@@ -57,6 +57,20 @@ class ArrayModel(models.Model):
         self.ready = True
         return True
 
+    def probe_outputs(self, inputs: list[models.TensorSpec]) -> list[models.TensorSpec]:
+        """Output specs found by predicting one row of zeros (for formats whose files do not
+        say): every dimension after the batch one, and the datatype, as the model answers."""
+        row = [
+            np.zeros([1, *(max(d, 1) for d in spec.shape[1:])], dtype=tensors.DTYPES[spec.datatype])
+            for spec in inputs
+        ]
+        return [
+            models.TensorSpec(
+                f"output-{i}", tensors.datatype_of(out), (-1, *(int(d) for d in out.shape[1:]))
+            )
+            for i, out in enumerate(self.predict_arrays(row))
+        ]
+
     def model_file(self) -> Path:
         """The single model file in `model_dir` (or `model_dir` itself when it is a file)."""
         if self.model_dir.is_file():
