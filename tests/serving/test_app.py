@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import zlib
 from typing import Any
 
 import numpy as np
@@ -313,3 +315,50 @@ async def test_a_model_bug_is_500_with_an_error_body(serve: Client) -> None:
     response = await client.post("/v1/models/failing:predict", json={"instances": [1]})
     assert response.status_code == 500
     assert response.json() == {"error": "RuntimeError: boom"}
+
+
+@pytest.mark.parametrize(
+    ("encoding", "wbits"),
+    [pytest.param("gzip", 31, id="gzip"), pytest.param("deflate", 15, id="deflate")],
+)
+async def test_compressed_requests_and_answers(
+    serve: Client, sklearn_model: Any, iris: Any, iris_classifier: Any, encoding: str, wbits: int
+) -> None:
+    features = np.tile(iris[0], (4, 1))
+    client = serve(sklearn_model)
+    deflater = zlib.compressobj(6, zlib.DEFLATED, wbits)
+    body = deflater.compress(orjson.dumps(v2_body(features))) + deflater.flush()
+    response = await client.post(
+        "/v2/models/iris/infer",
+        content=body,
+        headers={"content-encoding": encoding, "accept-encoding": encoding},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-encoding"] == encoding  # 600 labels pass MIN_SIZE
+    assert response.json()["outputs"][0]["data"] == iris_classifier.predict(features).tolist()
+    small = await client.post(
+        "/v1/models/iris:predict",
+        json={"instances": features[:1].tolist()},
+        headers={"accept-encoding": encoding},
+    )
+    assert "content-encoding" not in small.headers  # not worth compressing
+
+
+async def test_compression_mistakes(serve: Client, sklearn_model: Any) -> None:
+    client = serve(sklearn_model, max_request_bytes=10_000)
+    unknown = await client.post(
+        "/v2/models/iris/infer", content=b"x", headers={"content-encoding": "br"}
+    )
+    assert unknown.status_code == 415
+    assert "unsupported Content-Encoding 'br'" in unknown.json()["error"]
+    corrupt = await client.post(
+        "/v1/models/iris:predict", content=b"not gzip", headers={"content-encoding": "gzip"}
+    )
+    assert corrupt.status_code == 400
+    assert "cannot be decompressed" in corrupt.json()["error"]
+    bomb = gzip.compress(b" " * 100_000)  # about 100 bytes that inflate past the limit
+    assert len(bomb) < 10_000
+    too_big = await client.post(
+        "/v2/models/iris/infer", content=bomb, headers={"content-encoding": "gzip"}
+    )
+    assert too_big.status_code == 413

@@ -82,6 +82,22 @@ def test_infer(
     assert ("binary_data_size" in response["outputs"][0].get("parameters", {})) == binary
 
 
+@pytest.mark.parametrize("algorithm", ["gzip", "deflate"])
+def test_compressed_requests_and_responses(
+    client: triton.InferenceServerClient, sklearn_dir: trained_models.Trained, algorithm: str
+) -> None:
+    features = np.tile(trained_models.iris()[0], (2, 1))  # a binary answer of 2,400 bytes
+    tensor = triton.InferInput("input-0", list(features.shape), "FP64")
+    tensor.set_data_from_numpy(features)
+    result = client.infer(
+        "iris",
+        [tensor],
+        request_compression_algorithm=algorithm,
+        response_compression_algorithm=algorithm,
+    )
+    np.testing.assert_array_equal(result.as_numpy("output-0"), sklearn_dir.predict(features))
+
+
 def test_a_float32_tensor_is_cast(
     client: triton.InferenceServerClient, sklearn_dir: trained_models.Trained
 ) -> None:

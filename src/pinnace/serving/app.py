@@ -18,7 +18,9 @@ path). Routes:
 
 Every error is `{"error": "<message>"}` with the status of its `pinnace.serving.errors`
 class; an exception that is not one is logged and answers 500. A body past
-`max_request_bytes` answers 413 before it is read.
+`max_request_bytes` answers 413 before it is read. Infer bodies may come gzip- or
+deflate-encoded and answers go out compressed when the client accepts it
+(`pinnace.serving.compressing`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from pinnace.serving import errors, inferences, inferring, models, v2
+from pinnace.serving import compressing, errors, inferences, inferring, models, v2
 
 log = logging.getLogger(__name__)
 
@@ -156,10 +158,11 @@ class App:
         try:
             self._check_ready(model)
             headers = _headers(scope)
-            body = await _read_body(scope, receive, self.max_request_bytes)
+            body = await self._body(scope, receive, headers)
             request = v2.decode(model.name, body, headers.get(v2.HEADER_LENGTH.decode()))
             response = await inferring.infer_v2(model, request, headers)
             payload, extra = v2.encode(response, request)
+            payload = _compressed(payload, headers, extra)
             status = 200
         except errors.ServingError as exc:
             status = exc.status
@@ -229,15 +232,17 @@ class App:
         model.in_flight += 1
         try:
             self._check_ready(model)
-            body = await _read_body(scope, receive, self.max_request_bytes)
+            headers = _headers(scope)
+            body = await self._body(scope, receive, headers)
             try:
                 document = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
                 raise errors.InvalidInput(f"invalid JSON in the request body: {exc}") from None
             if not isinstance(document, dict):
                 raise errors.InvalidInput("the request body must be a JSON object")
-            result = await inferring.infer_v1(model, document, _headers(scope))
-            payload = _dumps(result)
+            result = await inferring.infer_v1(model, document, headers)
+            extra = [(b"content-type", JSON)]
+            payload = _compressed(_dumps(result), headers, extra)
             status = 200
         except errors.ServingError as exc:
             status = exc.status
@@ -245,9 +250,16 @@ class App:
         finally:
             model.in_flight -= 1
             self.metrics.observe(model.name, "v1", status, time.perf_counter() - started)
-        await _send(send, 200, payload, [(b"content-type", JSON)])
+        await _send(send, 200, payload, extra)
 
     # -- shared --------------------------------------------------------------------------
+
+    async def _body(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> bytes:
+        body = await _read_body(scope, receive, self.max_request_bytes)
+        encoding = headers.get("content-encoding")
+        if encoding is None:
+            return body
+        return compressing.decompress(body, encoding, self.max_request_bytes)
 
     def _model(self, name: str) -> models.Model:
         model = self.models.get(name)
@@ -258,6 +270,17 @@ class App:
     def _check_ready(self, model: models.Model) -> None:
         if not model.ready:
             raise errors.ModelNotReady(f"Model with name {model.name} is not ready.")
+
+
+def _compressed(body: bytes, headers: dict[str, str], extra: list[tuple[bytes, bytes]]) -> bytes:
+    """The body compressed as the client accepts (adding Content-Encoding), when worth it."""
+    if len(body) < compressing.MIN_SIZE:
+        return body
+    encoding = compressing.choose(headers.get("accept-encoding"))
+    if encoding is None:
+        return body
+    extra.append((b"content-encoding", encoding.encode()))
+    return compressing.compress(body, encoding)
 
 
 def _allow(method: str, allowed: str) -> None:

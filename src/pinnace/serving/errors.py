@@ -5,6 +5,7 @@
     ├── ModelNotFound         no such model or version (404)
     ├── MethodNotAllowed      a known path with the wrong method (405)
     ├── PayloadTooLarge       the body passes the size limit (413)
+    ├── UnsupportedMediaType  a Content-Encoding other than gzip or deflate (415)
     └── ModelNotReady         the model is loading or failed to load (503)
 
 Decoding (`pinnace.serving.v1`, `pinnace.serving.v2`) and the models
@@ -41,6 +42,10 @@ class MethodNotAllowed(ServingError):
 
 class PayloadTooLarge(ServingError):
     status = 413
+
+
+class UnsupportedMediaType(ServingError):
+    status = 415
 
 
 class ModelNotReady(ServingError):
