@@ -586,6 +586,7 @@ def pipeline_run() -> S:
             "conditions": CONDITIONS,
             "error": RUN_ERROR,
             "pipelineRoot": STRING,
+            "outputs": FREE,
             "tasks": array(
                 task, **{"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["taskId"]}
             ),

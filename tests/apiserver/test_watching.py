@@ -15,10 +15,19 @@ def _cm(name: str, **labels: str) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": labels}}
 
 
-async def _collect(running: Running, params: dict[str, Any], count: int) -> list[dict[str, Any]]:
+async def _collect(
+    running: Running,
+    params: dict[str, Any],
+    count: int,
+    opened: asyncio.Event | None = None,
+) -> list[dict[str, Any]]:
+    """The first `count` events; `opened` is set once the answer's head has arrived, which
+    the server sends after registering the watch, so later writes reach it live."""
     events: list[dict[str, Any]] = []
     async with running.http.stream("GET", CM, params={"watch": "true", **params}) as r:
         assert r.status_code == 200
+        if opened is not None:
+            opened.set()
         async for line in r.aiter_lines():
             if line:
                 events.append(orjson.loads(line))
@@ -29,9 +38,10 @@ async def _collect(running: Running, params: dict[str, Any], count: int) -> list
 
 async def test_watch_without_version_starts_with_current_state_then_live(running: Running) -> None:
     await running.http.post(CM, json=_cm("a"))
-    task = asyncio.create_task(_collect(running, {}, 2))
-    await asyncio.sleep(0.2)
-    await running.http.post(CM, json=_cm("b"))
+    opened = asyncio.Event()
+    task = asyncio.create_task(_collect(running, {}, 2, opened))
+    await asyncio.wait_for(opened.wait(), 5)
+    await running.http.post(CM, json=_cm("b"))  # after the watch started: only live can carry it
     events = await asyncio.wait_for(task, 5)
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
         ("ADDED", "a"),
@@ -72,8 +82,9 @@ async def test_bookmarks_carry_the_latest_version(running: Running) -> None:
 
 async def test_selector_watch_sees_objects_enter_and_leave(running: Running) -> None:
     await running.http.post(CM, json=_cm("sel", team="a"))
-    task = asyncio.create_task(_collect(running, {"labelSelector": "team=b"}, 2))
-    await asyncio.sleep(0.2)
+    opened = asyncio.Event()
+    task = asyncio.create_task(_collect(running, {"labelSelector": "team=b"}, 2, opened))
+    await asyncio.wait_for(opened.wait(), 5)
     merge = {"content-type": "application/merge-patch+json"}
     await running.http.patch(
         f"{CM}/sel", json={"metadata": {"labels": {"team": "b"}}}, headers=merge

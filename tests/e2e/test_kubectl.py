@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
-import time
+import threading
 
+import pytest
 import yaml
 from tests.e2e.conftest import Platform, wait_for
 
@@ -166,6 +168,7 @@ def test_pod_strategic_patch_describe_and_logs(platform: Platform, namespace: st
 
 
 def test_get_watch_streams_changes(platform: Platform, namespace: str) -> None:
+    platform.kubectl("create", "configmap", "before", "-n", namespace)
     watcher = subprocess.Popen(
         ["kubectl", "get", "configmaps", "-n", namespace, "-w", "--request-timeout=0"],
         stdout=subprocess.PIPE,
@@ -173,17 +176,31 @@ def test_get_watch_streams_changes(platform: Platform, namespace: str) -> None:
         text=True,
         env=platform.env(),
     )
+    lines: queue.Queue[list[str]] = queue.Queue()
+
+    def read() -> None:
+        assert watcher.stdout is not None
+        for line in watcher.stdout:
+            if line.strip():
+                lines.put(line.split())
+
+    def next_named(name: str) -> list[str]:
+        while True:
+            line = lines.get(timeout=20)
+            if line[0] == name:
+                return line
+
+    threading.Thread(target=read, daemon=True).start()
     try:
-        time.sleep(1.0)
+        assert lines.get(timeout=20)[:2] == ["NAME", "DATA"]
+        next_named("before")  # listed: the watch runs from the list's resourceVersion on
         platform.kubectl("create", "configmap", "watched", "-n", namespace, "--from-literal=a=1")
+        assert next_named("watched")[1] == "1"
         platform.kubectl("label", "configmap", "watched", "-n", namespace, "seen=yes")
-        time.sleep(1.0)
+        assert next_named("watched")[1] == "1"  # the label change is a second row
     finally:
         watcher.terminate()
-        out, _ = watcher.communicate(timeout=10)
-    lines = [line.split() for line in out.strip().split("\n") if line.strip()]
-    assert lines[0][:2] == ["NAME", "DATA"]
-    assert sum(1 for line in lines if line and line[0] == "watched") >= 2
+        watcher.communicate(timeout=10)
 
 
 def test_delete_waits_for_finalizers(platform: Platform, namespace: str) -> None:
@@ -205,11 +222,15 @@ def test_delete_waits_for_finalizers(platform: Platform, namespace: str) -> None
         text=True,
         env=platform.env(),
     )
-    time.sleep(1.5)
-    assert deleting.poll() is None, "kubectl delete returned while a finalizer was still set"
-    assert platform.kubectl_yaml("get", "configmap", "held", "-n", namespace)["metadata"][
-        "deletionTimestamp"
-    ]
+    wait_for(
+        lambda: platform.kubectl_yaml("get", "configmap", "held", "-n", namespace)["metadata"].get(
+            "deletionTimestamp"
+        ),
+        what="the delete to reach the server",
+    )
+    # The delete is pending: kubectl must still be waiting a while later (nothing to wait on).
+    with pytest.raises(subprocess.TimeoutExpired):
+        deleting.wait(timeout=1.0)
     platform.kubectl(
         "patch",
         "configmap",

@@ -6,10 +6,13 @@ import threading
 import time
 from collections.abc import Iterator
 
+import kubernetes
 import pytest
 from kubernetes import client, config, watch
 from kubernetes.client.rest import ApiException
 from tests.e2e.conftest import Platform, wait_for
+
+KUBERNETES_31 = int(kubernetes.__version__.split(".")[0]) >= 31
 
 # A kind no controller acts on (a Notebook now has one, which writes its status).
 GROUP, VERSION, PLURAL = "clients.pinnace.dev", "v1", "servers"
@@ -92,7 +95,8 @@ def test_custom_objects_crud_and_status(api: client.ApiClient, namespace: str) -
             PLURAL,
             "py",
             json_patch,
-            _content_type="application/json-patch+json",
+            # kubernetes<31 (what kfp 2.17 allows) has no _content_type; the header above serves
+            **({"_content_type": "application/json-patch+json"} if KUBERNETES_31 else {}),
         )
     finally:
         custom.api_client.default_headers.pop("Content-Type", None)
@@ -123,7 +127,8 @@ def test_watch_initial_state_then_resume(api: client.ApiClient, namespace: str) 
     ]
 
     def later() -> None:
-        time.sleep(0.5)
+        # Racing the watch's start on purpose: replayed from `rv` or live, each change
+        # arrives exactly once and in order.
         custom.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, _server("w2"))
         custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, "w1")
 

@@ -83,6 +83,7 @@ def test_kill_dash_nine_and_restart(tmp_path: Path) -> None:
             ),
             what="sleeper running again",
         )
+        # No condition marks "no second sleeper will start": look again two seconds later.
         time.sleep(2)
         alive = _processes_running("restart-marker-" + tmp_path.name)
         assert len(alive) == 1, f"expected exactly one sleeper process, found {len(alive)}"

@@ -114,6 +114,8 @@ def test_apply_workloads_and_reapply_is_a_noop(platform: Platform, namespace: st
     assert "service/web serverside-applied" in out
     assert "configmap/web-settings serverside-applied" in out
     names = ("deployment/web", "service/web", "configmap/web-settings")
+    # The pause pod runs and becomes Ready: let the rollout's status writes finish first.
+    platform.kubectl("rollout", "status", "-n", namespace, "deployment/web", "--timeout=60s")
     before = versions(platform, namespace, *names)
     server_side(platform, WORKLOADS, "-n", namespace)
     assert versions(platform, namespace, *names) == before

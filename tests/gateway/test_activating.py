@@ -19,9 +19,11 @@ class Patient:
     def __init__(self, budget: float) -> None:
         self.budget = budget
         self.demands: list[activating.Demand] = []
+        self.asked = asyncio.Event()
 
     async def activate(self, demand: activating.Demand) -> float:
         self.demands.append(demand)
+        self.asked.set()
         return self.budget
 
 
@@ -38,7 +40,7 @@ async def test_request_held_until_endpoint_appears(serve: Serve, upstreams: Star
     gw.publish([model_route()], {"iris": []})
 
     async def scale_up() -> None:
-        await asyncio.sleep(0.2)
+        await policy.asked.wait()  # the request is being held: now the endpoint appears
         gw.publish([model_route()], {"iris": [up]})
 
     scaler = asyncio.create_task(scale_up())
@@ -86,16 +88,18 @@ async def test_default_answers_at_once() -> None:
 
 async def test_unrelated_tables_keep_waiting() -> None:
     publisher = publishing.Publisher()
-    holder = activating.Holder(publisher, Patient(5.0), max_hold=300)
+    policy = Patient(5.0)
+    holder = activating.Holder(publisher, policy, max_hold=300)
     empty = tables.build([model_route()], [builders.service("iris")], [])
     route = empty.routes[0]
     waiter = asyncio.create_task(
         holder.hold(route, route.targets[0].backend, method="GET", path="/")
     )
-    await asyncio.sleep(0.01)
+    await policy.asked.wait()
     publisher.publish(empty)
-    await asyncio.sleep(0.01)
-    assert not waiter.done()
+    # Nothing is to happen, so there is no condition to wait for: the hold must outlast 50 ms.
+    done, _ = await asyncio.wait({waiter}, timeout=0.05)
+    assert not done
     ready = tables.build(
         [model_route()], [builders.service("iris")], [builders.endpoints("iris", ["127.0.9.9"])]
     )

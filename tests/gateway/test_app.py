@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import aiohttp
 import orjson
 import pytest
+from tests.support import apiservers
 
 from pinnace.api import kinds
 from pinnace.gateway import app, auth, responses, settings, tables
-from pinnace.kits.kube import fakes
 
 from . import builders
 from .conftest import TOKEN, Running, Upstream, kube_api
@@ -151,9 +152,19 @@ def test_body_of_unauthorized() -> None:
     assert orjson.loads(responses.status_body(401, "Unauthorized", "Unauthorized")) == UNAUTHORIZED
 
 
-async def test_routes_follow_the_cluster(serve: Serve, upstreams: Start) -> None:
+@pytest.fixture
+async def kube(tmp_path: Path) -> AsyncIterator[apiservers.Kube]:
+    """The API server with namespace `team` and the VirtualService CRD (set up before `serve`,
+    so it stops after the gateway)."""
+    crd = "virtualservices.networking.istio.io"
+    async with apiservers.serve(tmp_path, namespaces=["team"], crd_names=[crd]) as running:
+        yield running
+
+
+async def test_routes_follow_the_cluster(
+    kube: apiservers.Kube, serve: Serve, upstreams: Start
+) -> None:
     up = await upstreams("nb-0")
-    kube = fakes.FakeKube([kinds.VIRTUALSERVICES, kinds.SERVICES, kinds.ENDPOINTS])
     gateway = app.build(
         settings.Settings(admin_token=TOKEN, debounce_seconds=0.01),
         kube_api=kube_api,

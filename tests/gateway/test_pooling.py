@@ -23,6 +23,8 @@ class Raw:
     connections: int = 0
     requests: list[bytes] = field(default_factory=list)
     close_after: bool = False
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set each time the server has closed a connection."""
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -56,6 +58,7 @@ class Raw:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         writer.close()
+        self.closed.set()
 
 
 @pytest.fixture
@@ -141,7 +144,7 @@ async def test_stale_connection_retried_for_idempotent(
     server = await raw(reply)
     server.close_after = True  # closes silently after each answer, as an idle timeout would
     assert await fetch(pool, request(server.port)) == (200, b"ok")
-    await asyncio.sleep(0.05)
+    await asyncio.wait_for(server.closed.wait(), 2)  # the pooled connection is now stale
     assert await fetch(pool, request(server.port)) == (200, b"ok")
     assert server.connections == 2
 

@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
+from tests.support import apiservers
 
 from pinnace.api import kinds
 from pinnace.gateway import backends, matching, publishing, settings, watching
-from pinnace.kits.kube import fakes
 
 from . import builders
 
 Endpoint = backends.Endpoint
+VS_CRD = "virtualservices.networking.istio.io"
 
 
 def view(path: str) -> matching.RequestView:
@@ -36,8 +38,13 @@ async def eventually(
 
 
 @pytest.fixture
-async def cluster() -> AsyncIterator[Cluster]:
-    kube = fakes.FakeKube([kinds.VIRTUALSERVICES, kinds.SERVICES, kinds.ENDPOINTS])
+async def kube(tmp_path: Path) -> AsyncIterator[apiservers.Kube]:
+    async with apiservers.serve(tmp_path, namespaces=["team"], crd_names=[VS_CRD]) as running:
+        yield running
+
+
+@pytest.fixture
+async def cluster(kube: apiservers.Kube) -> AsyncIterator[Cluster]:
     await kube.create(kinds.VIRTUALSERVICES, builders.notebook_virtual_service("team", "nb"))
     await kube.create(kinds.SERVICES, builders.service("nb", namespace="team"))
     await kube.create(kinds.ENDPOINTS, builders.endpoints("nb", ["127.0.3.1"], namespace="team"))
@@ -49,7 +56,7 @@ async def cluster() -> AsyncIterator[Cluster]:
     await watcher.stop()
 
 
-Cluster = tuple[fakes.FakeKube, publishing.Publisher, watching.Watcher]
+Cluster = tuple[apiservers.Kube, publishing.Publisher, watching.Watcher]
 NB = "/notebook/team/nb/lab"
 
 
@@ -100,6 +107,7 @@ async def test_unrelated_churn_does_not_rebuild(
     generation = publisher.current.generation
     await kube.create(kinds.SERVICES, builders.service("db", namespace="team"))
     await kube.create(kinds.ENDPOINTS, builders.endpoints("db", ["127.0.4.1"], namespace="team"))
+    # Nothing is to happen, so there is no condition to wait for: allow five debounce periods.
     await asyncio.sleep(0.1)
     assert publisher.current.generation == generation
 
@@ -148,8 +156,7 @@ async def test_service_appearing_later_is_noticed(
     )
 
 
-async def test_empty_cluster_syncs() -> None:
-    kube = fakes.FakeKube([kinds.VIRTUALSERVICES, kinds.SERVICES, kinds.ENDPOINTS])
+async def test_empty_cluster_syncs(kube: apiservers.Kube) -> None:
     publisher = publishing.Publisher()
     watcher = watching.Watcher(kube, publisher, settings.Settings())
     await watcher.start()

@@ -1,4 +1,4 @@
-"""Helpers for node-agent tests: a FakeKube cluster with one node, pod builders."""
+"""Helpers for node-agent tests: the in-process API server with a node agent, pod builders."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.support import apiservers
+
 from pinnace import runtime
 from pinnace.api import kinds
-from pinnace.kits.kube import fakes
 from pinnace.kits.kube.objects import Object
 from pinnace.runtime import backoffs
 
@@ -38,10 +39,10 @@ def py(name: str, code: str, **extra: Any) -> Object:
 
 
 class Cluster:
-    """A FakeKube with a node agent on a temp data dir."""
+    """The API server (`api`) and a node agent on a temp data dir, started by `start`."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.api = fakes.FakeKube()
+    def __init__(self, api: apiservers.Kube, data_dir: Path) -> None:
+        self.api = api
         self.data_dir = data_dir
         self.node: runtime.Node | None = None
 
@@ -82,6 +83,13 @@ class Cluster:
                 return
             await asyncio.sleep(0.02)
         raise AssertionError(f"pod {name} still there: {self.pod(name)}")
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 8.0) -> None:
+    """Wait until `check()` holds."""
+    async with asyncio.timeout(timeout):
+        while not check():  # noqa: ASYNC110 - a condition on plain state, polled
+            await asyncio.sleep(0.02)
 
 
 def status_of(pod: Object, container: str = "main") -> Object:

@@ -6,7 +6,7 @@ from pinnace.api import kinds
 from pinnace.kits.kube.objects import Object
 from pinnace.runtime import records
 
-from .clusters import Cluster, pod_spec, py, status_of
+from .clusters import Cluster, eventually, pod_spec, py, status_of
 
 SLEEP = "import time; print('up', flush=True); time.sleep(60)"
 
@@ -42,11 +42,18 @@ async def test_graceful_delete_stops_processes_and_finishes_the_delete(cluster: 
 
 
 async def test_succeeded_pod_deleted_without_grace(cluster: Cluster) -> None:
-    await cluster.start()
+    node = await cluster.start()
     await cluster.create(pod_spec("done", py("main", "pass"), restartPolicy="Never"))
     await cluster.wait_phase("done", "Succeeded")
+    worker = node.agent.find("default", "done")
+    assert worker is not None
+    pod_dir = worker.pod_dir
+    assert pod_dir.exists()
+    # A finished pod has nothing to stop: the API server deletes it at once, no grace period...
     await cluster.api.delete(kinds.PODS, "done", namespace="default")
-    await cluster.wait_gone("done")
+    assert cluster.pod("done") is None
+    # ...and the agent, seeing it gone, forgets the pod and removes its files.
+    await eventually(lambda: node.agent.find("default", "done") is None and not pod_dir.exists())
 
 
 async def test_restart_adopts_always_pods_and_restarts_the_others(cluster: Cluster) -> None:

@@ -79,3 +79,24 @@ def test_a_mapped_venv_keeps_the_table_entrypoint(tmp_path: Path) -> None:
     assert envs.argv(image, [], [])[:2] == ["jupyter", "lab"]
     row = images.Image("my/lab:*", venv=tmp_path / "lab", entrypoint=("jupyter", "lab"))
     assert images.Environments(images=(row,)).venv_for("my/lab:1") == tmp_path / "lab"
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        pytest.param("registry.k8s.io/pause:3.10", id="registry-k8s-io"),
+        pytest.param("registry.k8s.io/pause", id="untagged"),
+        pytest.param("k8s.gcr.io/pause:3.2", id="k8s-gcr-io"),
+        pytest.param("registry.k8s.io/pause@sha256:" + "0" * 64, id="digest"),
+    ],
+)
+def test_pause_images_sleep_until_stopped(image: str) -> None:
+    argv = images.Environments().argv(image, [], [])
+    assert argv[0] == sys.executable and "signal.pause()" in argv[-1]
+
+
+def test_other_images_named_pause_are_not_the_pause_image() -> None:
+    with pytest.raises(images.NoEntrypoint):
+        images.Environments().argv("example.com/pause:1", [], [])
+    with pytest.raises(images.NoEntrypoint):
+        images.Environments().argv("registry.k8s.io/pause-fake:1", [], [])

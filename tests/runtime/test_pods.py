@@ -46,6 +46,19 @@ async def test_pod_runs_to_success(cluster: Cluster) -> None:
     assert ready[0]["status"] == "True"
 
 
+async def test_pause_pod_is_ready_until_stopped(cluster: Cluster) -> None:
+    await cluster.start()
+    pause = {"name": "pause", "image": "registry.k8s.io/pause:3.10"}
+    # A grace period longer than the wait below: the pause process must end on SIGTERM.
+    await cluster.create(pod_spec("sandbox", pause, terminationGracePeriodSeconds=30))
+    pod = await cluster.wait("sandbox", lambda p: condition(p, "Ready") == "True")
+    assert pod["status"]["phase"] == "Running"
+    assert "running" in status_of(pod, "pause")["state"]
+    assert status_of(pod, "pause")["restartCount"] == 0
+    await cluster.api.delete(kinds.PODS, "sandbox", namespace="default")
+    await cluster.wait_gone("sandbox", timeout=10)
+
+
 async def test_pod_fails_with_exit_code(cluster: Cluster) -> None:
     await cluster.start()
     await cluster.create(pod_spec("bad", py("main", "raise SystemExit(3)"), restartPolicy="Never"))

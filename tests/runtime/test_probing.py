@@ -154,7 +154,7 @@ http.server.HTTPServer((os.environ['POD_IP'], 8080), H).serve_forever()
 
 async def test_readiness_gates_ready_and_two_pods_share_a_port(cluster: Cluster) -> None:
     await cluster.start()
-    probe = {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 0.1}
+    probe = {"httpGet": {"path": "/", "port": 8080}, "periodSeconds": 1}  # the API's least
     for name in ("web-a", "web-b"):
         await cluster.create(
             pod_spec(
@@ -178,7 +178,7 @@ async def test_readiness_gates_ready_and_two_pods_share_a_port(cluster: Cluster)
 
 async def test_liveness_failure_restarts_the_container(cluster: Cluster) -> None:
     await cluster.start()
-    probe = {"exec": {"command": ["false"]}, "periodSeconds": 0.1, "failureThreshold": 2}
+    probe = {"exec": {"command": ["false"]}, "periodSeconds": 1, "failureThreshold": 1}
     await cluster.create(
         pod_spec("sick", py("main", "import time; time.sleep(60)", livenessProbe=probe))
     )
@@ -193,7 +193,7 @@ async def test_startup_probe_holds_back_started(cluster: Cluster) -> None:
     await cluster.start()
     probe = {
         "exec": {"command": ["test", "-e", "started"]},
-        "periodSeconds": 0.1,
+        "periodSeconds": 1,
         "failureThreshold": 100,
     }
     await cluster.create(

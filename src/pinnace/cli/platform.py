@@ -4,7 +4,8 @@ Start order: the API server (store opened, system namespaces), the admin
 token and kubeconfig, the gateway on its port (the API server app mounted in
 process), the gateway's route watchers, the Kubeflow CRDs, the controller
 manager (the built-in controllers, then every domain's `setup(manager)` in
-`SETUPS`, started once; its metrics go to the gateway's registry, so the
+`SETUPS` and `domain_setups` — those bound to the options, such as the
+pipelines' artifact root under the data dir — started once; its metrics go to the gateway's registry, so the
 gateway's `/metrics` serves both), then the node agent. `/healthz` turns 200 only after all of that.
 Stop order is the reverse; the node agent stops every pod first. A lock on
 the data dir keeps two platforms from sharing one.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import ipaddress
 import logging
 import os
@@ -28,7 +30,7 @@ from typing import Any, Protocol
 import prometheus_client
 import uvicorn
 
-from pinnace import notebooks, profiles, runtime
+from pinnace import notebooks, pipelines, profiles, runtime
 from pinnace.api import crds, kinds
 from pinnace.apiserver import app as api_app
 from pinnace.apiserver import server as api_server
@@ -37,6 +39,7 @@ from pinnace.controllers import builtin, manager
 from pinnace.gateway import app as gateway_app
 from pinnace.gateway import settings as gateway_settings
 from pinnace.kits.kube import clients, errors
+from pinnace.pipelines import pipelineruns as pipeline_runs
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,12 @@ DEFAULT_USER = "user@example.com"
 
 SETUPS: tuple[manager.Setup, ...] = (builtin.setup, profiles.setup, notebooks.setup)
 """What joins the controller manager, in order: the built-ins, then each domain's `setup`."""
+
+
+def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
+    """The domains' `setup`s that need the platform's options (pipelines: the data dir)."""
+    pipeline_settings = pipeline_runs.Settings.for_data_dir(options.data_dir)
+    return (functools.partial(pipelines.setup, settings=pipeline_settings),)
 
 
 class Stoppable(Protocol):
@@ -159,7 +168,7 @@ class Platform:
         mgr = manager.Manager(
             self._client, registry=metrics.registry if metrics is not None else None
         )
-        for setup in SETUPS:
+        for setup in (*SETUPS, *domain_setups(options)):
             setup(mgr)
         await mgr.start()
         self._parts.append(mgr)

@@ -12,7 +12,8 @@ The table also stands in for what an image carries besides its files: its
 ENTRYPOINT/CMD and ENV. A container without `command` starts the entrypoint of
 the first table entry whose glob matches (Kubernetes' rules: `args` replace the
 CMD), so upstream Kubeflow notebook images start a real JupyterLab from
-unchanged YAML; the entry's ENV sits below the pod's own env. Entries are data:
+unchanged YAML and `registry.k8s.io/pause` sleeps until stopped; the entry's
+ENV sits below the pod's own env. Entries are data:
 adding an image is adding a row (docs/design/notebooks.md). Used by
 `containers` when building a process spec; see docs/design/runtime.md.
 """
@@ -84,6 +85,22 @@ JUPYTER_LAB = (
 NOTEBOOK_ENV = (("HOME", HOME), ("NB_USER", "jovyan"), ("NB_PREFIX", "/"), ("SHELL", "/bin/bash"))
 """ENV of Kubeflow's notebook base image (NB_PREFIX is replaced by the controller's)."""
 
+PAUSE = (
+    sys.executable,
+    "-c",
+    "import signal, sys\n"
+    "for s in (signal.SIGINT, signal.SIGTERM): signal.signal(s, lambda *_: sys.exit(0))\n"
+    "while True: signal.pause()\n",
+)
+"""What the pause image's `/pause` does: sleep until SIGINT/SIGTERM, then exit 0."""
+
+PAUSE_IMAGES = tuple(
+    f"{registry}/pause{suffix}"
+    for registry in ("registry.k8s.io", "k8s.gcr.io")
+    for suffix in ("", ":*", "@*")
+)
+"""`registry.k8s.io/pause` and the older `k8s.gcr.io/pause`, any tag or digest."""
+
 IMAGES: tuple[Image, ...] = tuple(
     Image(pattern, entrypoint=JUPYTER_LAB, env=NOTEBOOK_ENV)
     for pattern in (
@@ -93,8 +110,9 @@ IMAGES: tuple[Image, ...] = tuple(
         "jupyter/*-notebook*",  # Jupyter Docker Stacks (jupyter/scipy-notebook:...)
         "*/jupyter/*-notebook*",  # quay.io/jupyter/scipy-notebook
     )
-)
-"""The built-in table: Kubeflow's and Jupyter's notebook images start JupyterLab."""
+) + tuple(Image(pattern, entrypoint=PAUSE) for pattern in PAUSE_IMAGES)
+"""The built-in table: Kubeflow's and Jupyter's notebook images start JupyterLab; the pause
+image sleeps until it is stopped (a pod of pause containers is Running and Ready)."""
 
 
 @dataclass(frozen=True, slots=True)

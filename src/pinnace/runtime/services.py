@@ -1,6 +1,6 @@
 """What every pod worker of one node agent shares: the API, the data dir layout, the clock,
 the process watchers and the node's facts. Built once by `agents`, handed to `pods` and
-`containers`; tests build one around a `FakeKube`.
+`containers`; tests build one around the in-process API server (tests/support).
 """
 
 from __future__ import annotations

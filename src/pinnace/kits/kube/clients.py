@@ -1,10 +1,10 @@
 """The async Kubernetes API client every pinnace component uses to reach the API server.
 
-Controllers, the node agent and the gateway get a `KubeApi` injected: in
-production the `Client` below, in unit tests `pinnace.kits.kube.fakes.FakeKube`.
-`Client` borrows kubernetes_asyncio's kubeconfig / in-cluster loading, auth
-(bearer, basic, exec plugins, token refresh) and its aiohttp TLS transport
-(`RESTClientObject`), but skips its generated models: objects are plain dicts
+Controllers, the node agent and the gateway get a `KubeApi` injected: the
+`Client` below, in production and in unit tests alike (those reach the in-process
+API server through it: tests/support/apiservers.py). `Client` borrows
+kubernetes_asyncio's kubeconfig / in-cluster loading, auth (bearer, basic, exec
+plugins, token refresh) and its aiohttp TLS transport (`RESTClientObject`), but skips its generated models: objects are plain dicts
 encoded with orjson. One aiohttp session with keep-alive serves every call;
 watches stream newline-delimited JSON into `WatchEvent`s. Failures map onto
 `errors` (`from_status` for answers, `TransportError` for the wire). Informers
@@ -74,7 +74,7 @@ Resources = list[ApiResource]
 
 
 class KubeApi(Protocol):
-    """What a component needs from the Kubernetes API; `Client` and `FakeKube` implement it."""
+    """What a component needs from the Kubernetes API; `Client` implements it."""
 
     async def get(
         self,
@@ -404,6 +404,19 @@ class Client:
         finally:
             resp.release()
         return orjson.loads(payload) if payload else {}
+
+    async def text(
+        self, method: str, path: str, *, params: Mapping[str, object | None] | None = None
+    ) -> str:
+        """One call, the body as text (pods/log and other non-JSON subresources)."""
+        resp = await self._open(method, path, params=params)
+        try:
+            payload = await resp.read()
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise errors.TransportError(f"{method} {path}: {exc!r}") from exc
+        finally:
+            resp.release()
+        return payload.decode("utf-8", "replace")
 
     # -- verbs -------------------------------------------------------------------------------
 

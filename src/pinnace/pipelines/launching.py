@@ -1,0 +1,199 @@
+"""The launcher: what a task pod runs (KFP's driver-side resolution done, launcher role here).
+
+`python -m pinnace.pipelines.launcher` reads the `launches.Launch` the run
+controller put in `$PINNACE_LAUNCH`, then `launch()`:
+1. builds KFP's `executor_input` (input parameter values; input artifacts
+   with uri, metadata and local path; an output file per output parameter;
+   a local path per output artifact; the executor output file);
+2. resolves every placeholder of the command and args (`placeholders`);
+3. runs the command with a `pip` shim first on PATH and PYTHONPATH, so the
+   compiler's `pip install kfp==X` prologue costs no pip process and never
+   changes the environment (`shim/pip`);
+4. collects output parameters (executor_output.json, else the output files)
+   and artifacts with their metadata, and writes `launches.Outputs` to the
+   store, where the controller reads it. The command's exit code is ours.
+Artifacts on a `file://` root are read and written in place; remote roots
+(s3://) are not staged yet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pinnace.pipelines import launches, placeholders, stores
+
+SHIM_DIR = Path(__file__).parent / "shim"
+
+_PIP_SCRIPT = '#!/bin/sh\nexec python3 -m pip "$@"\n'
+
+
+class LaunchError(Exception):
+    """The task cannot run or its outputs cannot be collected; the pod fails with the message."""
+
+
+def _local(uri: str) -> str:
+    path = stores.local_path(uri)
+    if path is None:
+        raise LaunchError(f"artifact {uri!r}: only file:// pipeline roots are supported yet")
+    return path
+
+
+def executor_input(launch: launches.Launch, work: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """KFP's ExecutorInput for this launch, and artifact uri → local path."""
+    local: dict[str, str] = {}
+    inputs: dict[str, Any] = {"parameterValues": dict(launch.parameters), "artifacts": {}}
+    for name, arts in launch.artifacts.items():
+        items = []
+        for art in arts:
+            path = _local(art.uri)
+            local[art.uri] = path
+            items.append(
+                {
+                    "name": art.name or name,
+                    "uri": path,  # kfp's executor takes a local uri as the path
+                    "metadata": dict(art.metadata),
+                    "type": {"schemaTitle": art.schema_title, "schemaVersion": art.schema_version},
+                }
+            )
+        inputs["artifacts"][name] = {"artifacts": items}
+    # kfp's executor takes the directory of this file as the task root (`dsl.get_uri()`),
+    # so it lives in the task's directory of the store, where artifacts it names persist.
+    root = Path(_local(launch.task_root)) if launch.task_root else work
+    root.mkdir(parents=True, exist_ok=True)
+    outputs: dict[str, Any] = {
+        "parameters": {},
+        "artifacts": {},
+        "outputFile": str(root / "executor_output.json"),
+    }
+    for name in launch.output_parameters:
+        outputs["parameters"][name] = {"outputFile": str(work / "parameters" / name)}
+    for name, out in launch.output_artifacts.items():
+        path = _local(out.uri)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        local[path] = path
+        outputs["artifacts"][name] = {
+            "artifacts": [
+                {
+                    "name": name,
+                    "uri": path,
+                    "metadata": {},
+                    "type": {"schemaTitle": out.schema_title, "schemaVersion": out.schema_version},
+                }
+            ]
+        }
+    (work / "parameters").mkdir(parents=True, exist_ok=True)
+    return {"inputs": inputs, "outputs": outputs}, local
+
+
+def runtime_values(launch: launches.Launch) -> dict[str, str]:
+    return {
+        "pipeline_job_name": launch.run,
+        "pipeline_job_resource_name": launch.run,
+        "pipeline_job_uuid": launch.run_uid,
+        "pipeline_task_name": launch.task,
+        "pipeline_task_uuid": launch.task_id,
+        "pipeline_root": launch.pipeline_root,
+    }
+
+
+def environment(work: Path, base: dict[str, str]) -> dict[str, str]:
+    """The command's environment: the pod's, with the pip shim first on PATH and PYTHONPATH."""
+    bin_dir = work / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    pip = bin_dir / "pip"
+    pip.write_text(_PIP_SCRIPT)
+    pip.chmod(0o755)
+    env = dict(base)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{base.get('PATH', os.defpath)}"
+    py = base.get("PYTHONPATH")
+    env["PYTHONPATH"] = f"{SHIM_DIR}{os.pathsep}{py}" if py else str(SHIM_DIR)
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    return env
+
+
+def parse_parameter(ptype: str, text: str) -> Any:
+    """An output parameter file's text as a value of its IR type."""
+    if ptype == "STRING":
+        return text
+    if ptype == "NUMBER_INTEGER":
+        return int(text.strip())
+    if ptype == "NUMBER_DOUBLE":
+        return float(text.strip())
+    if ptype == "BOOLEAN":
+        return text.strip().lower() in ("true", "1")
+    if ptype in ("LIST", "STRUCT"):
+        return json.loads(text)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def collect(launch: launches.Launch, executor: dict[str, Any], work: Path) -> launches.Outputs:
+    """Outputs from executor_output.json and the output files, as the controller reads them."""
+    out_file = Path(executor["outputs"]["outputFile"])
+    written: dict[str, Any] = json.loads(out_file.read_text()) if out_file.exists() else {}
+    values = written.get("parameterValues") or {}
+    params: dict[str, Any] = {}
+    for name, ptype in launch.output_parameters.items():
+        if name in values:
+            params[name] = values[name]
+            continue
+        path = Path(executor["outputs"]["parameters"][name]["outputFile"])
+        if not path.exists():
+            raise LaunchError(f"output parameter {name!r} was not written ({path})")
+        try:
+            params[name] = parse_parameter(ptype, path.read_text())
+        except ValueError as exc:
+            raise LaunchError(f"output parameter {name!r} is not a {ptype}: {exc}") from exc
+    arts: dict[str, tuple[launches.Artifact, ...]] = {}
+    reported = written.get("artifacts") or {}
+    for name, out in launch.output_artifacts.items():
+        entries = (reported.get(name) or {}).get("artifacts") or []
+        first = entries[0] if entries else {}
+        uri = stores.to_uri(str(first.get("uri") or _local(out.uri)))
+        arts[name] = (
+            launches.Artifact(
+                uri=uri,
+                name=name,
+                schema_title=out.schema_title,
+                schema_version=out.schema_version,
+                metadata=dict(first.get("metadata") or {}),
+            ),
+        )
+    return launches.Outputs(parameters=params, artifacts=arts)
+
+
+def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) -> int:
+    """Run one task execution to the end; the exit code of the pod."""
+    work = Path(tempfile.mkdtemp(prefix="pinnace-task-"))
+    try:
+        executor, local = executor_input(launch, work)
+        ctx = placeholders.Context(executor, local, runtime_values(launch))
+        try:
+            argv = placeholders.resolve(launch.command, ctx) + placeholders.resolve(
+                launch.args, ctx
+            )
+        except placeholders.PlaceholderError as exc:
+            raise LaunchError(str(exc)) from exc
+        if not argv:
+            raise LaunchError("the executor has no command")
+        sys.stdout.flush()
+        try:
+            code = subprocess.call(argv, env=environment(work, dict(environ or os.environ)))
+        except OSError as exc:
+            raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
+        if code != 0:
+            return code
+        outputs = collect(launch, executor, work)
+        stores.write_json(launch.outputs_uri, outputs.to_dict())
+        return 0
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
