@@ -155,3 +155,58 @@ def test_a_missing_required_parameter_fails_naming_it(platform: Platform, namesp
     status = finished(platform, namespace, "needs")
     assert status["state"] == "FAILED"
     assert "runtimeConfig.parameters['x']" in status["error"]["message"]
+
+
+def test_a_second_identical_run_starts_no_pod_and_reports_every_task_cached(
+    platform: Platform, namespace: str
+) -> None:
+    ir = ir_text(chain)
+    platform.kubectl("apply", "-f", "-", input=run_yaml("first", namespace, ir, {"a": 2}))
+    assert finished(platform, namespace, "first")["state"] == "SUCCEEDED"
+    before = platform.kubectl_yaml("get", "pods", "-n", namespace)["items"]
+    platform.kubectl("apply", "-f", "-", input=run_yaml("second", namespace, ir, {"a": 2}))
+    status = finished(platform, namespace, "second")
+    assert status["state"] == "SUCCEEDED"
+    assert status["outputs"]["parameters"] == {"Output": "4 bytes, metadata 4"}
+    assert all(t.get("cached") for t in status["tasks"]), status["tasks"]
+    assert platform.kubectl_yaml("get", "pods", "-n", namespace)["items"] == before
+
+
+@dsl.component(base_image=BASE)
+def nap(seconds: int) -> None:
+    import time
+
+    time.sleep(seconds)
+
+
+@dsl.pipeline
+def sleepy() -> None:
+    nap(seconds=120)
+
+
+def test_cancel_stops_the_task_process_and_ends_canceled(
+    platform: Platform, namespace: str
+) -> None:
+    platform.kubectl("apply", "-f", "-", input=run_yaml("sleepy", namespace, ir_text(sleepy), {}))
+
+    def running_pod() -> str | None:
+        for pod in platform.kubectl_yaml("get", "pods", "-n", namespace)["items"]:
+            if pod.get("status", {}).get("phase") == "Running":
+                return str(pod["metadata"]["name"])
+        return None
+
+    wait_for(running_pod, timeout=30, what="the task pod to run")
+    platform.kubectl(
+        "patch",
+        "pipelinerun",
+        "sleepy",
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        '{"spec":{"cancel":true}}',
+    )
+    status = finished(platform, namespace, "sleepy")
+    assert status["state"] == "CANCELED"
+    assert [t["state"] for t in status["tasks"]] == ["CANCELED"]
+    assert platform.kubectl_yaml("get", "pods", "-n", namespace)["items"] == []

@@ -51,11 +51,19 @@ class Simulation:
     launched: list[launches.Launch] = field(default_factory=list)
     now: dt.datetime = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     plan: advancing.Plan | None = None
+    cache: dict[str, launches.Outputs] | None = None
+    """None: no cache; a dict: the cache, shared between simulations to test hits."""
+    caching: bool | None = None
 
     @property
     def run(self) -> advancing.Run:
         return advancing.Run(
-            "run", "ns", "uid-1", "file:///tmp/root", max_parallel=self.max_parallel
+            "run",
+            "ns",
+            "uid-1",
+            "file:///tmp/root",
+            max_parallel=self.max_parallel,
+            caching=self.caching,
         )
 
     def step(self, *, finish: bool = True) -> advancing.Plan:
@@ -68,7 +76,10 @@ class Simulation:
             self.pods,
             self.outputs.get,
             self.now,
+            (lambda key: None) if self.cache is None else self.cache.get,
         )
+        if self.cache is not None:
+            self.cache.update(plan.cache_puts)
         self.records = plan.records
         self.plan = plan
         for req in plan.creates:

@@ -240,3 +240,35 @@ def test_a_repeated_pass_creates_no_pod_twice() -> None:
     first = s.step(finish=False)
     again = s.step(finish=False)
     assert len(first.creates) == 1 and again.creates == []
+
+
+def test_a_second_identical_run_is_served_from_the_cache() -> None:
+    @dsl.pipeline
+    def chain(x: int = 1) -> int:
+        first = add(a=x, b=1)
+        return add(a=first.output, b=10).output
+
+    cache: dict[str, launches.Outputs] = {}
+    first = sim(chain, behaviour=sums, arguments={"x": 1}, cache=cache)
+    assert first.finish().outputs["parameters"] == {"Output": 12}
+    assert len(cache) == 2
+    second = sim(chain, behaviour=sums, arguments={"x": 1}, cache=cache)
+    plan = second.finish()
+    assert plan.state is State.SUCCEEDED and plan.outputs["parameters"] == {"Output": 12}
+    assert second.launched == []
+    assert all(r.get("cached") for r in second.records.values())
+    other = sim(chain, behaviour=sums, arguments={"x": 2}, cache=cache)
+    other.finish()
+    assert len(other.launched) == 2, "other inputs, other keys"
+
+
+def test_the_run_switch_turns_caching_off() -> None:
+    @dsl.pipeline
+    def single() -> None:
+        add(a=1, b=1)
+
+    cache: dict[str, launches.Outputs] = {}
+    sim(single, behaviour=sums, cache=cache).finish()
+    again = sim(single, behaviour=sums, cache=cache, caching=False)
+    again.finish()
+    assert len(again.launched) == 1 and not again.records["add"].get("cached")

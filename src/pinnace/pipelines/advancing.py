@@ -28,6 +28,7 @@ from typing import Any
 
 from pinnace.kits import clocks
 from pinnace.pipelines import (
+    caching,
     checks,
     errors,
     expressions,
@@ -41,6 +42,12 @@ from pinnace.pipelines.states import PodView, State
 
 Record = dict[str, Any]
 OutputsReader = Callable[[str], launches.Outputs | None]
+CacheReader = Callable[[str], launches.Outputs | None]
+"""`cache(key)`: the outputs an earlier execution with this cache key produced, if any."""
+
+
+def _no_cache(key: str) -> launches.Outputs | None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +58,8 @@ class Run:
     pipeline_root: str
     max_parallel: int = 0
     """Task pods of this run running at once; 0: unbounded."""
+    caching: bool | None = None
+    """None: each task's cachingOptions; True/False: every task (`spec.enableCaching`)."""
 
     def task_uri(self, task_id: str) -> str:
         return stores.join(self.pipeline_root, self.namespace, self.name, self.uid, task_id)
@@ -62,6 +71,8 @@ class Plan:
     creates: list[pods.PodRequest] = field(default_factory=list)
     failed_pods: dict[str, str] = field(default_factory=dict)
     """task id → name of the pod whose failure the record reports (for its log tail)."""
+    cache_puts: dict[str, launches.Outputs] = field(default_factory=dict)
+    """cache key → outputs of a task that just succeeded, for the cache."""
     requeue_after: float | None = None
     state: State = State.RUNNING
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -122,7 +133,9 @@ class _Pass:
         observed: Mapping[str, list[PodView]],
         read_outputs: OutputsReader,
         now: dt.datetime,
+        cache: CacheReader = _no_cache,
     ) -> None:
+        self.cache = cache
         self.pipeline = pipeline
         self.run = run
         self.old = records
@@ -452,6 +465,25 @@ class _Pass:
         views = sorted(self.observed.get(task_id, []), key=lambda v: v.attempt)
         latest = views[-1] if views else None
         retry = task.retry or specs.Retry()
+        key = self.cache_key(task, comp, executor.container, inputs)
+        if latest is None and key is not None:
+            hit = self.cache(key)
+            if hit is not None:
+                result = _Done(
+                    State.SUCCEEDED,
+                    dict(hit.parameters),
+                    {k: [a.to_status() for a in v] for k, v in hit.artifacts.items()},
+                )
+                self.record(
+                    task_id,
+                    task,
+                    parent,
+                    state=State.SUCCEEDED,
+                    cached=True,
+                    inputs=_inputs(inputs),
+                    outputs=_outputs(result),
+                )
+                return result
         if latest is None or (latest.phase == "Failed" and latest.attempt < retry.max_count):
             attempt = 0 if latest is None else latest.attempt + 1
             if latest is not None and latest.finished_at is not None:
@@ -498,6 +530,8 @@ class _Pass:
                 {k: [a.to_status() for a in v] for k, v in outputs.artifacts.items()},
             )
             self.record(task_id, task, parent, state=State.SUCCEEDED, outputs=_outputs(result))
+            if key is not None:
+                self.plan.cache_puts[key] = outputs
             return result
         if latest.phase == "Failed":
             code = latest.exit_code if latest.exit_code is not None else 1
@@ -570,6 +604,19 @@ class _Pass:
             },
         )
 
+    def cache_key(
+        self,
+        task: specs.Task,
+        comp: specs.Component,
+        container: specs.Container,
+        inputs: _Scope,
+    ) -> str | None:
+        """The task's cache key, or None when caching is off for it (run switch, cachingOptions)."""
+        enabled = task.caching if self.run.caching is None else self.run.caching
+        if not enabled:
+            return None
+        return caching.key(comp, container, inputs.parameters, inputs.artifacts)
+
     def requeue(self, seconds: float) -> None:
         current = self.plan.requeue_after
         self.plan.requeue_after = seconds if current is None else min(current, seconds)
@@ -596,9 +643,10 @@ def advance(
     observed: Mapping[str, list[PodView]],
     read_outputs: OutputsReader,
     now: dt.datetime,
+    cache: CacheReader = _no_cache,
 ) -> Plan:
     """One pass: the run's next records, the pods to create, its state and outputs."""
-    p = _Pass(pipeline, run, records, observed, read_outputs, now)
+    p = _Pass(pipeline, run, records, observed, read_outputs, now, cache)
     result = p.dag(pipeline.root, "", _Scope(parameters=dict(arguments)))
     p.plan.state = result.state
     if result.state is State.SUCCEEDED:

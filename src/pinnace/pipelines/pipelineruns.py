@@ -31,7 +31,16 @@ from pinnace.controllers import conditions, reconciling, statuses
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, errors, informers, objects
 from pinnace.kits.kube.objects import Object, ObjectKey
-from pinnace.pipelines import advancing, checks, launches, loading, pods, specs, stores
+from pinnace.pipelines import (
+    advancing,
+    caching,
+    checks,
+    launches,
+    loading,
+    pods,
+    specs,
+    stores,
+)
 from pinnace.pipelines import errors as pipeline_errors
 from pinnace.pipelines.states import PodView, State
 
@@ -48,6 +57,8 @@ class Settings:
     max_parallel: int = 0
     """Task pods one run keeps running at once; 0: the machine's cores."""
     log_tail_lines: int = 20
+    caching: bool = True
+    """False: no task is ever served from the cache, whatever the run or the IR say."""
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Settings:
@@ -154,7 +165,13 @@ class RunController:
             uid=objects.uid_of(run),
             pipeline_root=root,
             max_parallel=self.settings.parallel(),
+            caching=spec.get("enableCaching") if self.settings.caching else False,
         )
+        namespace = objects.namespace_of(run)
+
+        def cached(key: str) -> launches.Outputs | None:
+            return read_outputs(caching.entry_uri(self.settings.pipeline_root, namespace, key))
+
         records = {str(t["taskId"]): t for t in status.get("tasks") or [] if t.get("taskId")}
         plan = advancing.advance(
             loaded.pipeline,
@@ -164,7 +181,13 @@ class RunController:
             observed,
             read_outputs,
             self.clock.now(),
+            cached,
         )
+        for cache_key, outputs in plan.cache_puts.items():
+            stores.write_json(
+                caching.entry_uri(self.settings.pipeline_root, namespace, cache_key),
+                outputs.to_dict(),
+            )
         await self.create(run, plan.creates)
         await self.add_log_tails(run, records, plan)
         run_error: dict[str, Any] | None = None
