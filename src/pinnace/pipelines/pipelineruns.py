@@ -271,6 +271,22 @@ class RunController:
                 if state is State.CANCELED:
                     rec.setdefault("finishedAt", now)
             tasks.append(rec)
+        # A pod created by a pass whose status write the cache does not show yet still
+        # belongs in the canceled run's tasks.
+        recorded = {str(rec.get("taskId")) for rec in tasks}
+        for view in active:
+            if view.task_id not in recorded:
+                recorded.add(view.task_id)
+                tasks.append(
+                    {
+                        "taskId": view.task_id,
+                        "name": view.task_id.rpartition("/")[2],
+                        "podName": view.name,
+                        "attempts": view.attempt + 1,
+                        "state": state.value,
+                        **({"finishedAt": now} if state is State.CANCELED else {}),
+                    }
+                )
         root = str(status.get("pipelineRoot") or self.settings.pipeline_root)
         await self.write(run, self.status(run, state, now, root=root, tasks=tasks))
         return reconciling.DONE
