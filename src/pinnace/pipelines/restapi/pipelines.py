@@ -234,12 +234,18 @@ async def _uploaded(request: requests.Request) -> tuple[str, str]:
         form = await request.form()
     except Exception as exc:  # multipart's own errors: a malformed body is the caller's
         raise errors.InvalidArgument(f"uploadfile: cannot read the multipart body: {exc}") from exc
-    upload = form.get("uploadfile")
-    if not isinstance(upload, datastructures.UploadFile):
-        raise errors.InvalidArgument("uploadfile: a pipeline file is required (multipart field)")
-    raw = await upload.read()
     try:
-        return raw.decode("utf-8"), upload.filename or ""
+        upload = form.get("uploadfile")
+        if not isinstance(upload, datastructures.UploadFile):
+            raise errors.InvalidArgument(
+                "uploadfile: a pipeline file is required (multipart field)"
+            )
+        raw = await upload.read()
+        filename = upload.filename or ""
+    finally:
+        await form.close()
+    try:
+        return raw.decode("utf-8"), filename
     except UnicodeDecodeError as exc:
         raise errors.InvalidArgument(f"uploadfile: not UTF-8 text: {exc}") from exc
 
