@@ -252,3 +252,25 @@ def test_recurring_runs_crud(platform: Platform, kfp: kfp_client.Client, namespa
         lambda: not platform.kubectl_yaml("get", "recurringruns", "-n", namespace)["items"],
         what="the RecurringRun gone",
     )
+
+
+def test_a_recurring_run_fires_on_its_interval(kfp: kfp_client.Client, namespace: str) -> None:
+    experiment = kfp.create_experiment(unique("exp"), namespace=namespace)
+    made = kfp.create_recurring_run(
+        experiment.experiment_id,
+        "every second",
+        pipeline_package_path=str(compiled(words)),
+        interval_second=1,
+        no_catchup=True,
+        params={"n": 1},
+    )
+
+    def fired() -> list[Any]:
+        runs = kfp.list_runs(experiment_id=experiment.experiment_id).runs or []
+        return [r for r in runs if r.recurring_run_id == made.recurring_run_id]
+
+    first = wait_for(fired, timeout=60, what="a run started by the schedule")[0]
+    done = kfp.wait_for_run_completion(first.run_id, timeout=120, sleep_duration=0.2)
+    assert done.state == "SUCCEEDED", done.error
+    assert done.scheduled_at is not None
+    kfp.disable_recurring_run(made.recurring_run_id)

@@ -35,6 +35,8 @@ from pinnace.pipelines.restapi import (
 )
 
 PATH = "/apis/v2beta1/runs"
+SCHEDULED_TIME = "pipelines.kubeflow.org/scheduled-time"
+"""Annotation the RecurringRun controller puts on a run it starts: the slot (RFC 3339)."""
 TERMINAL = frozenset({"SUCCEEDED", "SKIPPED", "FAILED", "CANCELED"})
 
 
@@ -120,7 +122,8 @@ def message(run: Object, experiment_id: str = "") -> dict[str, Any]:
         "runtime_config": runtime_config(spec),
         "service_account": spec.get("serviceAccountName") or "",
         "created_at": metas.created_at(run),
-        "scheduled_at": metas.created_at(run),
+        "scheduled_at": (objects.meta(run).get("annotations") or {}).get(SCHEDULED_TIME)
+        or metas.created_at(run),
         "state": status.get("state") or "PENDING",
         "run_details": {"task_details": task_details(run)},
         "state_history": [
