@@ -20,7 +20,7 @@ import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from starlette import applications, requests, responses, routing
+from starlette import applications, requests, responses, routing, types
 from starlette import exceptions as starlette_exceptions
 
 from pinnace.api import kinds
@@ -101,7 +101,7 @@ class KfpApi:
         with contextlib.suppress(kube_errors.AlreadyExists):
             await self.context.platform.create(kinds.NAMESPACES, body)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: types.Scope, receive: types.Receive, send: types.Send) -> None:
         if scope["type"] == "lifespan":
             return  # the CLI starts and stops the app; the gateway forwards no lifespan
         await self._app(scope, receive, send)
