@@ -60,6 +60,8 @@ class Run:
     """Task pods of this run running at once; 0: unbounded."""
     caching: bool | None = None
     """None: each task's cachingOptions; True/False: every task (`spec.enableCaching`)."""
+    envs_dir: str = ""
+    """Where tasks' `packages_to_install` environments are cached (`launches.Launch`)."""
 
     def task_uri(self, task_id: str) -> str:
         return stores.join(self.pipeline_root, self.namespace, self.name, self.uid, task_id)
@@ -602,6 +604,7 @@ class _Pass:
                 )
                 for k, a in comp.outputs.artifacts.items()
             },
+            envs_dir=self.run.envs_dir,
         )
 
     def cache_key(

@@ -75,6 +75,8 @@ class Launch:
     output_parameters: Mapping[str, str] = field(default_factory=dict)
     """Output parameter name → its IR parameterType (how to parse an output file)."""
     output_artifacts: Mapping[str, OutputArtifact] = field(default_factory=dict)
+    envs_dir: str = ""
+    """Where cached `packages_to_install` environments live (empty: the pip shim refuses)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -103,6 +105,7 @@ class Launch:
             output_artifacts={
                 k: OutputArtifact(**v) for k, v in (d.get("output_artifacts") or {}).items()
             },
+            envs_dir=d.get("envs_dir") or "",
         )
 
 

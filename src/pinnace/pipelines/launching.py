@@ -8,7 +8,9 @@ controller put in `$PINNACE_LAUNCH`, then `launch()`:
 2. resolves every placeholder of the command and args (`placeholders`);
 3. runs the command with a `pip` shim first on PATH and PYTHONPATH, so the
    compiler's `pip install kfp==X` prologue costs no pip process and never
-   changes the environment (`shim/pip`);
+   changes the environment (`shim/pip`); `packages_to_install` the
+   environment lacks come from a cached environment the shim links at the
+   task's overlay path, which is on PYTHONPATH (and its `bin/` on PATH);
 4. collects output parameters (executor_output.json, else the output files)
    and artifacts with their metadata, and writes `launches.Outputs` to the
    store, where the controller reads it. The command's exit code is ours.
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from pinnace.pipelines import launches, placeholders, stores
+from pinnace.pipelines.shim.pip import overlays
 
 SHIM_DIR = Path(__file__).parent / "shim"
 
@@ -103,18 +106,31 @@ def runtime_values(launch: launches.Launch) -> dict[str, str]:
     }
 
 
-def environment(work: Path, base: dict[str, str]) -> dict[str, str]:
-    """The command's environment: the pod's, with the pip shim first on PATH and PYTHONPATH."""
+def uv_binary() -> str:
+    """uv beside the launcher's interpreter (make install puts it there), else on PATH."""
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside) if beside.exists() else shutil.which("uv") or ""
+
+
+def environment(work: Path, base: dict[str, str], *, envs_dir: str = "") -> dict[str, str]:
+    """The command's environment: the pod's, with the pip shim first on PATH and PYTHONPATH,
+    then the task's overlay (`packages_to_install`, filled by the shim when needed)."""
     bin_dir = work / "bin"
     bin_dir.mkdir(exist_ok=True)
     pip = bin_dir / "pip"
     pip.write_text(_PIP_SCRIPT)
     pip.chmod(0o755)
+    overlay = work / "overlay"
     env = dict(base)
-    env["PATH"] = f"{bin_dir}{os.pathsep}{base.get('PATH', os.defpath)}"
-    py = base.get("PYTHONPATH")
-    env["PYTHONPATH"] = f"{SHIM_DIR}{os.pathsep}{py}" if py else str(SHIM_DIR)
+    path = [str(bin_dir), str(overlay / "bin"), base.get("PATH", os.defpath)]
+    env["PATH"] = os.pathsep.join(path)
+    py = [str(SHIM_DIR), str(overlay), *([base["PYTHONPATH"]] if base.get("PYTHONPATH") else [])]
+    env["PYTHONPATH"] = os.pathsep.join(py)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env[overlays.OVERLAY_ENV] = str(overlay)
+    if envs_dir:
+        env[overlays.ENVS_ENV] = envs_dir
+        env.setdefault(overlays.UV_ENV, uv_binary())
     return env
 
 
@@ -187,7 +203,9 @@ def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) ->
             raise LaunchError("the executor has no command")
         sys.stdout.flush()
         try:
-            code = subprocess.call(argv, env=environment(work, dict(environ or os.environ)))
+            code = subprocess.call(
+                argv, env=environment(work, dict(environ or os.environ), envs_dir=launch.envs_dir)
+            )
         except OSError as exc:
             raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
         if code != 0:

@@ -59,10 +59,13 @@ class Settings:
     log_tail_lines: int = 20
     caching: bool = True
     """False: no task is ever served from the cache, whatever the run or the IR say."""
+    envs_dir: str = ""
+    """Cached `packages_to_install` environments (empty: tasks may not install packages)."""
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Settings:
-        return cls(pipeline_root=stores.default_root(data_dir))
+        envs = str((data_dir / "pipelines" / "envs").resolve())
+        return cls(pipeline_root=stores.default_root(data_dir), envs_dir=envs)
 
     def parallel(self) -> int:
         return self.max_parallel or os.cpu_count() or 2
@@ -166,6 +169,7 @@ class RunController:
             pipeline_root=root,
             max_parallel=self.settings.parallel(),
             caching=spec.get("enableCaching") if self.settings.caching else False,
+            envs_dir=self.settings.envs_dir,
         )
         namespace = objects.namespace_of(run)
 
