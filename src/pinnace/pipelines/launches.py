@@ -16,6 +16,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 ENV = "PINNACE_LAUNCH"
+WORKSPACE_MOUNT = "/kfp-workspace"
+"""kfp's `dsl.constants.WORKSPACE_MOUNT_PATH`: where every task of a run sees its workspace."""
+WORKSPACE_ENV = "PINNACE_WORKSPACE"
+"""Names the workspace mount in the pod; the runtime rewrites it to where the mount really is."""
 
 
 @dataclass(frozen=True, slots=True)

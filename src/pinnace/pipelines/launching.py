@@ -48,10 +48,25 @@ def _local(uri: str) -> str:
     return path
 
 
-def executor_input(launch: launches.Launch, work: Path) -> tuple[dict[str, Any], dict[str, str]]:
+def in_workspace(value: Any, workspace: str) -> Any:
+    """A parameter value with the workspace placeholder, or a path under the workspace mount,
+    pointing at where this pod's workspace really is (the runtime's view of the mount)."""
+    if not isinstance(value, str) or not workspace:
+        return value
+    value = value.replace("{{$.workspace_path}}", launches.WORKSPACE_MOUNT)
+    mount = launches.WORKSPACE_MOUNT
+    if value == mount or value.startswith(mount + "/"):
+        return workspace + value[len(mount) :]
+    return value
+
+
+def executor_input(
+    launch: launches.Launch, work: Path, *, workspace: str = ""
+) -> tuple[dict[str, Any], dict[str, str]]:
     """KFP's ExecutorInput for this launch, and artifact uri → local path."""
     local: dict[str, str] = {}
-    inputs: dict[str, Any] = {"parameterValues": dict(launch.parameters), "artifacts": {}}
+    values = {k: in_workspace(v, workspace) for k, v in launch.parameters.items()}
+    inputs: dict[str, Any] = {"parameterValues": values, "artifacts": {}}
     for name, arts in launch.artifacts.items():
         items = []
         for art in arts:
@@ -95,8 +110,9 @@ def executor_input(launch: launches.Launch, work: Path) -> tuple[dict[str, Any],
     return {"inputs": inputs, "outputs": outputs}, local
 
 
-def runtime_values(launch: launches.Launch) -> dict[str, str]:
+def runtime_values(launch: launches.Launch, workspace: str = "") -> dict[str, str]:
     return {
+        **({"workspace_path": workspace} if workspace else {}),
         "pipeline_job_name": launch.run,
         "pipeline_job_resource_name": launch.run,
         "pipeline_job_uuid": launch.run_uid,
@@ -190,9 +206,11 @@ def collect(launch: launches.Launch, executor: dict[str, Any], work: Path) -> la
 def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) -> int:
     """Run one task execution to the end; the exit code of the pod."""
     work = Path(tempfile.mkdtemp(prefix="pinnace-task-"))
+    base = dict(environ or os.environ)
+    workspace = base.get(launches.WORKSPACE_ENV, "")
     try:
-        executor, local = executor_input(launch, work)
-        ctx = placeholders.Context(executor, local, runtime_values(launch))
+        executor, local = executor_input(launch, work, workspace=workspace)
+        ctx = placeholders.Context(executor, local, runtime_values(launch, workspace))
         try:
             argv = placeholders.resolve(launch.command, ctx) + placeholders.resolve(
                 launch.args, ctx
@@ -203,9 +221,7 @@ def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) ->
             raise LaunchError("the executor has no command")
         sys.stdout.flush()
         try:
-            code = subprocess.call(
-                argv, env=environment(work, dict(environ or os.environ), envs_dir=launch.envs_dir)
-            )
+            code = subprocess.call(argv, env=environment(work, base, envs_dir=launch.envs_dir))
         except OSError as exc:
             raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
         if code != 0:

@@ -8,8 +8,8 @@ any pod it owns changing enqueues the run's key, and `reconcile` then
 2. reads the run's task pods from the informer cache (`states.PodView`);
 3. runs one engine pass (`advancing.advance`), which reads finished tasks'
    outputs from the artifact store;
-4. creates the pods the pass asks for (deterministic names: AlreadyExists
-   means done), fetches the log tail of newly failed task pods through the
+4. creates the run's workspace claim if the platform spec asks for one, then
+   the pods the pass asks for (deterministic names: AlreadyExists means done), fetches the log tail of newly failed task pods through the
    pods/log API, and writes status only when it changed, carrying the read
    resourceVersion (a stale cache answers 409 and the runner retries).
 `spec.cancel` deletes the run's active pods: CANCELING, then CANCELED.
@@ -37,6 +37,7 @@ from pinnace.pipelines import (
     checks,
     launches,
     loading,
+    platforms,
     pods,
     specs,
     stores,
@@ -192,6 +193,8 @@ class RunController:
                 caching.entry_uri(self.settings.pipeline_root, namespace, cache_key),
                 outputs.to_dict(),
             )
+        if plan.creates:
+            await self.workspace(run, loaded.pipeline)
         await self.create(run, plan.creates)
         await self.add_log_tails(run, records, plan)
         run_error: dict[str, Any] | None = None
@@ -215,6 +218,17 @@ class RunController:
         runtime = (run.get("spec") or {}).get("runtimeConfig") or {}
         given = runtime.get("pipelineRoot") or (pipeline.default_pipeline_root if pipeline else "")
         return str(given or self.settings.pipeline_root)
+
+    async def workspace(self, run: Object, pipeline: specs.Pipeline) -> None:
+        """The run's workspace claim (`dsl.WorkspaceConfig`), owned by the run, before its pods."""
+        workspace = platforms.parse(pipeline).workspace
+        if workspace is None:
+            return
+        body = platforms.workspace_manifest(run, workspace)
+        with contextlib.suppress(errors.AlreadyExists):
+            await self.client.create(
+                kinds.PERSISTENTVOLUMECLAIMS, body, namespace=objects.namespace_of(run)
+            )
 
     async def create(self, run: Object, requests: list[pods.PodRequest]) -> None:
         async def one(req: pods.PodRequest) -> None:
