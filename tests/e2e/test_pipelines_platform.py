@@ -229,3 +229,28 @@ def test_a_task_over_its_timeout_or_its_memory_limit_fails_the_run_saying_why(
     assert greedy_status["state"] == "FAILED"
     error = tasks_of(greedy_status)["hog"]["error"]
     assert error["code"] == 137 and "OOMKilled" in error["message"], error
+
+
+def test_a_platform_feature_pinnace_cannot_honour_is_refused_at_apply(
+    platform: Platform, namespace: str
+) -> None:
+    @dsl.pipeline
+    def timed() -> None:
+        kubernetes.set_timeout(nap(seconds=1), 5)
+
+    spec, platform_spec = compiled(timed)
+    executor = platform_spec["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-nap"]
+    executor["activeDeadlineSeconds"] = "-1"
+    run = {
+        "apiVersion": "pipelines.kubeflow.org/v1alpha1",
+        "kind": "PipelineRun",
+        "metadata": {"name": "refused", "namespace": namespace},
+        "spec": {"pipelineSpec": spec, "platformSpec": platform_spec},
+    }
+    done = platform.kubectl("apply", "-f", "-", input=json.dumps(run), check=False)
+    assert done.returncode != 0
+    field = "spec.platformSpec.platforms.kubernetes.deploymentSpec.executors['exec-nap']"
+    assert f"{field}.activeDeadlineSeconds" in done.stderr, done.stderr
+    assert "task 'nap'" in done.stderr, done.stderr
+    listed = platform.kubectl("get", "pipelineruns", "-n", namespace, "-o", "name").stdout
+    assert "refused" not in listed
