@@ -30,7 +30,7 @@ from typing import Any, Protocol
 import prometheus_client
 import uvicorn
 
-from pinnace import notebooks, pipelines, profiles, runtime
+from pinnace import notebooks, pipelines, profiles, runtime, serving
 from pinnace.api import crds, kinds
 from pinnace.apiserver import app as api_app
 from pinnace.apiserver import server as api_server
@@ -53,7 +53,10 @@ SETUPS: tuple[manager.Setup, ...] = (builtin.setup, profiles.setup, notebooks.se
 def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
     """The domains' `setup`s that need the platform's options (pipelines: the data dir)."""
     pipeline_settings = pipeline_runs.Settings.for_data_dir(options.data_dir)
-    return (functools.partial(pipelines.setup, settings=pipeline_settings),)
+    return (
+        functools.partial(pipelines.setup, settings=pipeline_settings),
+        functools.partial(serving.setup, data_dir=options.data_dir),
+    )
 
 
 class Stoppable(Protocol):
