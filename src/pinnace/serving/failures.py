@@ -32,23 +32,25 @@ class Failure:
     """What the status says without the log (`Error`, the waiting message...)."""
     restarts: int
     init: bool
+    previous: bool = False
+    """The failed run is the container's previous one (it is waiting to start again)."""
 
     @property
     def location(self) -> str:
         return f"{self.pod}/{self.container}"
 
 
-def _failed(status: dict[str, Any]) -> tuple[int | None, str] | None:
+def _failed(status: dict[str, Any]) -> tuple[int | None, str, bool] | None:
     state = status.get("state") or {}
     last = (status.get("lastState") or {}).get("terminated") or {}
     terminated = state.get("terminated") or {}
     waiting = state.get("waiting") or {}
     if terminated and int(terminated.get("exitCode") or 0) != 0:
-        return int(terminated["exitCode"]), str(terminated.get("reason") or "Error")
+        return int(terminated["exitCode"]), str(terminated.get("reason") or "Error"), False
     if waiting.get("reason") in _CONFIG_ERRORS:
-        return None, str(waiting.get("message") or waiting["reason"])
+        return None, str(waiting.get("message") or waiting["reason"]), False
     if last and int(last.get("exitCode") or 0) != 0 and not status.get("ready"):
-        return int(last["exitCode"]), str(last.get("reason") or "Error")
+        return int(last["exitCode"]), str(last.get("reason") or "Error"), True
     return None
 
 
@@ -59,7 +61,7 @@ def of_pod(pod: Object) -> Failure | None:
         for container in status.get(key) or []:
             found = _failed(container)
             if found is not None:
-                code, detail = found
+                code, detail, previous = found
                 reason = MODEL_LOAD_FAILED if code is not None else RUNTIME_UNHEALTHY
                 return Failure(
                     reason=reason,
@@ -69,6 +71,7 @@ def of_pod(pod: Object) -> Failure | None:
                     detail=detail,
                     restarts=int(container.get("restartCount") or 0),
                     init=init,
+                    previous=previous,
                 )
     return None
 

@@ -248,6 +248,7 @@ class InferenceServiceController:
             params: dict[str, object | None] = {
                 "container": failure.container,
                 "tailLines": LOG_TAIL_LINES,
+                "previous": "true" if failure.previous else None,
             }
             try:
                 said = failures.last_words(
@@ -259,7 +260,8 @@ class InferenceServiceController:
                 said = ""
         if len(self._said) > 1000:
             self._said.clear()
-        self._said[key] = said
+        if said:  # an empty log may only be not written yet
+            self._said[key] = said
         return said
 
     async def _refuse(self, obj: Object, exc: Exception) -> None:
