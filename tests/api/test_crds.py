@@ -31,6 +31,7 @@ def test_generated_crds_are_current() -> None:
 def test_every_crd_is_a_valid_crd_object() -> None:
     names = [c["metadata"]["name"] for c in crds.all_crds()]
     assert names == sorted(names)
+    assert len(names) == 11
     assert {
         "inferenceservices.serving.kserve.io",
         "servingruntimes.serving.kserve.io",
@@ -41,7 +42,8 @@ def test_every_crd_is_a_valid_crd_object() -> None:
         assert result.unknown == [], crd["metadata"]["name"]
         assert result.causes == [], crd["metadata"]["name"]
         for info in infos.from_crd(crd):
-            assert info.has_status
+            # upstream's v2beta1 Pipeline has no status (nor subresource); every other kind has
+            assert info.has_status is (info.resource.kind != "Pipeline")
             assert info.printer_columns
     with pytest.raises(KeyError):
         crds.crd("nope.example.com")
@@ -189,6 +191,33 @@ SKLEARN_RUNTIME = {
         ],
     },
 }
+# upstream kubeflow/pipelines' PipelineVersion (backend/src/crd/kubernetes/v2beta1), as GitOps applies it
+PIPELINE_VERSION: dict[str, Any] = {
+    "apiVersion": "pipelines.kubeflow.org/v2beta1",
+    "kind": "PipelineVersion",
+    "metadata": {"name": "hello-v1", "namespace": "user"},
+    "spec": {
+        "pipelineName": "hello",
+        "versionName": "v1",
+        "displayName": "Hello v1",
+        "description": "first",
+        "codeSourceURL": "https://example.com/hello",
+        "tags": {"team": "a"},
+        "pipelineSpec": {"pipelineInfo": {"name": "hello"}, "root": {"dag": {"tasks": {}}}},
+        "platformSpec": {"platforms": {"kubernetes": {}}},
+    },
+    "status": {
+        "conditions": [
+            {"type": "PipelineVersionStatus", "status": "True", "reason": "READY", "message": ""}
+        ]
+    },
+}
+PIPELINE: dict[str, Any] = {
+    "apiVersion": "pipelines.kubeflow.org/v2beta1",
+    "kind": "Pipeline",
+    "metadata": {"name": "hello", "namespace": "user"},
+    "spec": {"description": "says hello"},
+}
 
 
 @pytest.mark.parametrize(
@@ -210,6 +239,10 @@ SKLEARN_RUNTIME = {
         pytest.param("pipelineruns.pipelines.kubeflow.org", "v1alpha1", PIPELINE_RUN, id="run"),
         pytest.param(
             "recurringruns.pipelines.kubeflow.org", "v1alpha1", RECURRING_RUN, id="recurring"
+        ),
+        pytest.param("pipelines.pipelines.kubeflow.org", "v2beta1", PIPELINE, id="pipeline"),
+        pytest.param(
+            "pipelineversions.pipelines.kubeflow.org", "v2beta1", PIPELINE_VERSION, id="version"
         ),
     ],
 )
