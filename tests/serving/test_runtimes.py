@@ -111,5 +111,5 @@ def test_an_explicit_runtime_needs_no_autoselect_but_must_fit() -> None:
 
 
 def test_a_format_no_runtime_serves_is_refused() -> None:
-    with pytest.raises(runtimes.NoRuntime, match="model type: {tensorflow}"):
+    with pytest.raises(runtimes.NoRuntime, match=r"model type: \{tensorflow\}"):
         runtimes.select(model("tensorflow"), [], BUILTINS)

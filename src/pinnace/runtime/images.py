@@ -120,16 +120,20 @@ SERVING_IMAGES = tuple(
 )
 """KServe's storage-initializer image: `args: [URI, DEST]` fetches the model into DEST."""
 
-IMAGES: tuple[Image, ...] = tuple(
-    Image(pattern, entrypoint=JUPYTER_LAB, env=NOTEBOOK_ENV)
-    for pattern in (
-        "kubeflownotebookswg/jupyter*",  # jupyter, jupyter-scipy, jupyter-pytorch-*, ...-full
-        "*/kubeflownotebookswg/jupyter*",  # the same through a registry mirror
-        "*/notebook-servers/jupyter*",  # ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-*
-        "jupyter/*-notebook*",  # Jupyter Docker Stacks (jupyter/scipy-notebook:...)
-        "*/jupyter/*-notebook*",  # quay.io/jupyter/scipy-notebook
+IMAGES: tuple[Image, ...] = (
+    tuple(
+        Image(pattern, entrypoint=JUPYTER_LAB, env=NOTEBOOK_ENV)
+        for pattern in (
+            "kubeflownotebookswg/jupyter*",  # jupyter, jupyter-scipy, jupyter-pytorch-*, ...-full
+            "*/kubeflownotebookswg/jupyter*",  # the same through a registry mirror
+            "*/notebook-servers/jupyter*",  # ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-*
+            "jupyter/*-notebook*",  # Jupyter Docker Stacks (jupyter/scipy-notebook:...)
+            "*/jupyter/*-notebook*",  # quay.io/jupyter/scipy-notebook
+        )
     )
-) + tuple(Image(pattern, entrypoint=PAUSE) for pattern in PAUSE_IMAGES) + SERVING_IMAGES
+    + tuple(Image(pattern, entrypoint=PAUSE) for pattern in PAUSE_IMAGES)
+    + SERVING_IMAGES
+)
 """The built-in table: Kubeflow's and Jupyter's notebook images start JupyterLab; the pause
 image sleeps until it is stopped (a pod of pause containers is Running and Ready); KServe's
 model-server images start pinnace's model server."""
