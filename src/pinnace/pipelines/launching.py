@@ -8,7 +8,9 @@ controller put in `$PINNACE_LAUNCH`, then `launch()`:
 2. resolves every placeholder of the command and args (`placeholders`);
 3. runs the command with a `pip` shim first on PATH and PYTHONPATH, so the
    compiler's `pip install kfp==X` prologue costs no pip process and never
-   changes the environment (`shim/pip`);
+   changes the environment (`shim/pip`); kfp's lightweight-component command
+   itself runs inline when its requirements are met (`inlining`: no sh, no
+   pip, no fresh interpreter);
 4. collects output parameters (executor_output.json, else the output files)
    and artifacts with their metadata, and writes `launches.Outputs` to the
    store, where the controller reads it. The command's exit code is ours.
@@ -27,7 +29,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pinnace.pipelines import launches, placeholders, stores
+from pinnace.pipelines import inlining, launches, placeholders, stores
 
 SHIM_DIR = Path(__file__).parent / "shim"
 
@@ -186,10 +188,13 @@ def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) ->
         if not argv:
             raise LaunchError("the executor has no command")
         sys.stdout.flush()
-        try:
-            code = subprocess.call(argv, env=environment(work, dict(environ or os.environ)))
-        except OSError as exc:
-            raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
+        env = environment(work, dict(environ or os.environ))
+        code = inlining.run(argv, env)  # kfp's lightweight command without sh, pip, python
+        if code is None:
+            try:
+                code = subprocess.call(argv, env=env)
+            except OSError as exc:
+                raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
         if code != 0:
             return code
         outputs = collect(launch, executor, work)
