@@ -78,6 +78,8 @@ class Options:
     host: str = "127.0.0.1"
     node_name: str = "pinnace"
     watch_history: int = 20_000
+    warm_start: bool = True
+    """Task pods start from a warm fork server (runtime/forking.py, pipelines.warm_start)."""
 
 
 class _Server(uvicorn.Server):
@@ -194,6 +196,7 @@ class Platform:
                 data_dir=options.data_dir,
                 node_name=options.node_name,
                 api_url=self.url,
+                warm=pipelines.warm_start() if options.warm_start else None,
             )
         )
         self.ready = True
