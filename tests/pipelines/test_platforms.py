@@ -11,6 +11,7 @@ from kfp import compiler, dsl, kubernetes
 
 from pinnace.kits.kube.objects import Object
 from pinnace.pipelines import checks, launches, launching, loading, platforms, pods, specs
+from pinnace.pipelines.states import State
 
 from .builders import BASE, Simulation
 
@@ -179,3 +180,62 @@ def test_unsupported_platform_fields_fail_validation_naming_task_and_field() -> 
     problems = [str(p) for p in checks.validate(loading.load(spec, platform))]
     assert any("task 'show'" in p and "activeDeadlineSeconds" in p for p in problems), problems
     assert any("task 'show'" in p and "hostNetworkMagic: not supported" in p for p in problems)
+
+
+def test_create_pvc_and_delete_pvc_run_without_pods_and_the_claim_reaches_consumers() -> None:
+    @dsl.pipeline
+    def p() -> None:
+        pvc = kubernetes.CreatePVC(
+            pvc_name_suffix="-scratch", access_modes=["ReadWriteOnce"], size="1Gi"
+        )
+        t = show(msg="hi")
+        kubernetes.mount_pvc(t, pvc_name=pvc.outputs["name"], mount_path="/vol")
+        kubernetes.DeletePVC(pvc_name=pvc.outputs["name"]).after(t)
+
+    sim = Simulation(load(p))
+    plans = []
+    for _ in range(10):
+        plans.append(sim.step())
+        if plans[-1].state.terminal:
+            break
+    assert plans[-1].state is State.SUCCEEDED
+    claims = [c for plan in plans for c in plan.claims]
+    (claim,) = claims
+    assert claim["metadata"] == {"name": "run-scratch", "namespace": "ns"}
+    assert claim["spec"] == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "1Gi"}},
+    }
+    assert [d for plan in plans for d in plan.claim_deletes] == ["run-scratch"]
+    requests = [r for plan in plans for r in plan.creates]
+    assert [r.task for r in requests] == ["show"]  # the stubs start no pod
+    pod = pods.manifest(requests[0], RUN)
+    (volume,) = pod["spec"]["volumes"]
+    assert volume["persistentVolumeClaim"] == {"claimName": "run-scratch"}
+    assert sim.records["createpvc"]["outputs"]["parameters"] == {"name": "run-scratch"}
+    # The claim is created before the consumer's pod: it comes in an earlier (or the same) pass.
+    first_claim = next(i for i, plan in enumerate(plans) if plan.claims)
+    first_pod = next(i for i, plan in enumerate(plans) if plan.creates)
+    assert first_claim <= first_pod
+
+
+def test_create_pvc_from_a_snapshot_fails_the_task_naming_the_input() -> None:
+    @dsl.pipeline
+    def p() -> None:
+        kubernetes.CreatePVC(
+            pvc_name="copy",
+            access_modes=["ReadWriteOnce"],
+            size="1Gi",
+            data_source={
+                "apiGroup": "snapshot.storage.k8s.io",
+                "kind": "VolumeSnapshot",
+                "name": "s",
+            },
+        )
+
+    sim = Simulation(load(p))
+    plan = sim.finish()
+    assert plan.state is State.FAILED
+    assert not plan.claims
+    message = sim.records["createpvc"]["error"]["message"]
+    assert "task 'createpvc'" in message and "data_source" in message, message

@@ -432,3 +432,53 @@ def resolve(
         annotations=annotations,
         active_deadline_seconds=config.active_deadline_seconds,
     )
+
+
+# -- CreatePVC / DeletePVC ----------------------------------------------------------------
+
+CREATE_PVC_IMAGE = "argostub/createpvc"
+DELETE_PVC_IMAGE = "argostub/deletepvc"
+CLAIM_IMAGES = (CREATE_PVC_IMAGE, DELETE_PVC_IMAGE)
+"""kfp-kubernetes' `CreatePVC`/`DeletePVC` executors: stubs that KFP's driver carries out
+itself; here the engine does, with no pod (like an importer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAction:
+    name: str
+    create: Object | None = None
+
+
+def claim_action(image: str, params: Mapping[str, Any], *, run: str, namespace: str) -> ClaimAction:
+    """What a CreatePVC/DeletePVC task does, from its resolved input parameters."""
+    if image == DELETE_PVC_IMAGE:
+        name = str(params.get("pvc_name") or "")
+        if not name:
+            raise ResolveError("inputs.parameters['pvc_name']: a claim name is required")
+        return ClaimAction(name)
+    for unsupported in ("volume_name", "data_source"):
+        if params.get(unsupported):
+            raise ResolveError(
+                f"inputs.parameters[{unsupported!r}]: binding or cloning a volume is not supported"
+                " on one machine (claims are directories under the data dir)"
+            )
+    name, suffix = str(params.get("pvc_name") or ""), str(params.get("pvc_name_suffix") or "")
+    if name and suffix:
+        raise ResolveError("inputs.parameters: give pvc_name or pvc_name_suffix, not both")
+    if not name:
+        name = f"{run}-{suffix.lstrip('-') or 'pvc'}"  # deterministic: one claim per run
+    size = str(params.get("size") or "")
+    if not size:
+        raise ResolveError("inputs.parameters['size']: a size is required")
+    spec: Object = {
+        "accessModes": list(params.get("access_modes") or ["ReadWriteOnce"]),
+        "resources": {"requests": {"storage": size}},
+    }
+    if params.get("storage_class_name"):
+        spec["storageClassName"] = str(params["storage_class_name"])
+    meta: Object = {"name": name, "namespace": namespace}
+    if params.get("annotations"):
+        meta["annotations"] = {str(k): str(v) for k, v in dict(params["annotations"]).items()}
+    return ClaimAction(
+        name, {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec}
+    )
