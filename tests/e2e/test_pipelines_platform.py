@@ -136,6 +136,11 @@ def test_secrets_config_maps_a_claim_and_a_workspace_reach_the_tasks(
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
     }
     platform.kubectl("apply", "-f", "-", input=json.dumps(claim))
+    # A real directory at a mount path: the runtime cannot link it on the host, so the task
+    # sees its volume only because the launcher points the path at the pod's own view.
+    decoy = Path(paths) / "secret"
+    decoy.mkdir(parents=True)
+    (decoy / "password").write_text("decoy")
     config = dsl.PipelineConfig(workspace=dsl.WorkspaceConfig(size="1Gi"))
 
     @dsl.pipeline(pipeline_config=config)

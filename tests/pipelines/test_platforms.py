@@ -151,19 +151,49 @@ def test_a_workspace_is_one_claim_mounted_into_every_task_of_the_run() -> None:
     # The placeholder stays for the launcher, which knows where the mount really is.
     (at_req,) = [r for r in plan.creates if r.task == "at"]
     assert at_req.launch.parameters["path"] == "{{$.workspace_path}}"
+    assert at_req.launch.mounts == ("/kfp-workspace",)
+    env = {
+        e["name"]: e.get("value")
+        for e in pods.manifest(at_req, RUN)["spec"]["containers"][0]["env"]
+    }
+    assert env["PINNACE_MOUNT_0"] == "/kfp-workspace"
+
+
+VIEWS = {"/kfp-workspace": "/pods/x/_root/kfp-workspace", "/mnt/s": "/pods/x/_root/mnt/s"}
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
         pytest.param("{{$.workspace_path}}", "/pods/x/_root/kfp-workspace", id="placeholder"),
+        pytest.param(
+            "{{$.workspace_path}}/m", "/pods/x/_root/kfp-workspace/m", id="placeholder-path"
+        ),
         pytest.param("/kfp-workspace/model", "/pods/x/_root/kfp-workspace/model", id="path"),
-        pytest.param("/kfp-workspaces", "/kfp-workspaces", id="not-under-the-mount"),
+        pytest.param("--key=/mnt/s/password", "--key=/pods/x/_root/mnt/s/password", id="flag"),
+        pytest.param("/mnt/south", "/mnt/south", id="not-under-the-mount"),
         pytest.param(3, 3, id="not-a-string"),
     ],
 )
-def test_the_launcher_points_workspace_values_at_the_real_mount(value: Any, expected: Any) -> None:
-    assert launching.in_workspace(value, "/pods/x/_root/kfp-workspace") == expected
+def test_the_launcher_points_values_under_mounts_at_the_real_mount(
+    value: Any, expected: Any
+) -> None:
+    assert launching.in_mounts(value, VIEWS) == expected
+
+
+def test_the_launcher_reads_the_views_the_runtime_rewrote_from_the_pod_env() -> None:
+    launch = launches.Launch(
+        run="r",
+        namespace="ns",
+        task="t",
+        task_id="t",
+        command=(),
+        args=(),
+        outputs_uri="",
+        mounts=("/mnt/s", "/data"),
+    )
+    env = {"PINNACE_MOUNT_0": "/pods/x/_root/mnt/s"}  # a cluster would leave /data as it is
+    assert launching.mount_views(launch, env) == {"/mnt/s": "/pods/x/_root/mnt/s", "/data": "/data"}
 
 
 def test_unsupported_platform_fields_fail_validation_naming_task_and_field() -> None:

@@ -544,7 +544,14 @@ class _Pass:
                     attempt=attempt,
                     name=name,
                     container=executor.container,
-                    launch=self.launch(task, task_id, comp, executor.container, inputs),
+                    launch=self.launch(
+                        task,
+                        task_id,
+                        comp,
+                        executor.container,
+                        inputs,
+                        mounts=settings.mount_paths if settings else (),
+                    ),
                     settings=settings or platforms.PodSettings(),
                 )
             )
@@ -642,6 +649,8 @@ class _Pass:
         comp: specs.Component,
         container: specs.Container,
         inputs: _Scope,
+        *,
+        mounts: tuple[str, ...] = (),
     ) -> launches.Launch:
         task_uri = self.run.task_uri(task_id)
         return launches.Launch(
@@ -672,6 +681,7 @@ class _Pass:
                 for k, a in comp.outputs.artifacts.items()
             },
             envs_dir=self.run.envs_dir,
+            mounts=mounts,
         )
 
     def cache_key(

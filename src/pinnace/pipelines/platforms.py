@@ -11,7 +11,9 @@ the resulting `PodSettings` to the pod: secrets and config maps as env vars
 (`valueFrom`) or volumes, PVC mounts, emptyDirs (and generic ephemeral
 volumes, which are emptyDirs here), field paths as env, pod labels and
 annotations, `activeDeadlineSeconds` (the runtime enforces it) and the
-workspace claim at /kfp-workspace. Scheduling fields (node selectors,
+workspace claim at /kfp-workspace; each mount path is also named in an env
+var (`launches.MOUNT_ENV`), so the launcher learns where the local runtime
+really put it and points parameter values and args under it there. Scheduling fields (node selectors,
 affinities, tolerations), image pull settings, shared memory and the
 security context have no meaning for a local process: they are ignored and
 named in the pod's `pipelines.kubeflow.org/ignored` annotation.
@@ -31,7 +33,6 @@ from pinnace.pipelines import launches, specs
 from pinnace.pipelines.errors import Problem
 
 WORKSPACE_MOUNT = launches.WORKSPACE_MOUNT
-WORKSPACE_ENV = launches.WORKSPACE_ENV
 ANNOTATION_IGNORED = "pipelines.kubeflow.org/ignored"
 
 IGNORED = (
@@ -132,6 +133,10 @@ class PodSettings:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     active_deadline_seconds: int | None = None
+
+    @property
+    def mount_paths(self) -> tuple[str, ...]:
+        return tuple(str(m["mountPath"]) for m in self.mounts)
 
 
 class ResolveError(Exception):
@@ -420,7 +425,8 @@ def resolve(
             {"name": "kfp-workspace", "persistentVolumeClaim": {"claimName": workspace_claim}}
         )
         mounts.append({"name": "kfp-workspace", "mountPath": WORKSPACE_MOUNT})
-        env.append({"name": WORKSPACE_ENV, "value": WORKSPACE_MOUNT})
+    for i, mount in enumerate(mounts):  # the launcher learns where each mount really is
+        env.append({"name": f"{launches.MOUNT_ENV}{i}", "value": mount["mountPath"]})
     annotations = dict(config.annotations)
     if config.ignored:
         annotations[ANNOTATION_IGNORED] = ",".join(config.ignored)
