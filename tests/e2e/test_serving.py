@@ -374,6 +374,11 @@ def test_a_broken_storage_uri_is_a_failed_condition_with_the_reason(
             id="format-without-name",
         ),
         pytest.param(
+            {**new_form("sklearn", "file:///m"), "minReplicas": 3, "maxReplicas": 2},
+            "spec.predictor.minReplicas",
+            id="min-over-max",
+        ),
+        pytest.param(
             {**new_form("sklearn", "file:///m"), "minReplicas": -1},
             "spec.predictor.minReplicas",
             id="negative-replicas",
