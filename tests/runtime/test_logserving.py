@@ -36,9 +36,11 @@ async def test_follow_streams_until_exit_and_previous(cluster: Cluster) -> None:
     node = await cluster.start()
     code = (
         "import os, sys, time\n"
-        "print('run', len(os.listdir('.')), flush=True)\n"
+        "runs = len(os.listdir('.'))\n"
+        "print('run', runs, flush=True)\n"
         "open(str(time.time()), 'w').close()\n"
-        "time.sleep(0.5); print('bye', flush=True)\n"
+        # The first run outlives any delay between `running` and the follow request.
+        "time.sleep(3 if runs == 0 else 0.1); print('bye', flush=True)\n"
         "sys.exit(1)\n"
     )
     await cluster.create(pod_spec("f", py("main", code), restartPolicy="OnFailure"))
