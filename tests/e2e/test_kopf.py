@@ -94,10 +94,17 @@ def test_kopf_operator(platform: Platform, namespace: str, tmp_path: Path) -> No
         )
         platform.kubectl("delete", "greeting", "g", "-n", namespace, "--timeout=60s", timeout=90)
         assert "No resources found" in platform.kubectl("get", "greetings", "-n", namespace).stderr
-        events = platform.kubectl(
-            "get", "events", "-n", namespace, "--field-selector", "reason=Farewell"
-        ).stdout
-        assert "goodbye g" in events
+        # kopf posts events from a queue of its own, so the Farewell may trail the delete.
+        wait_for(
+            lambda: (
+                "goodbye g"
+                in platform.kubectl(
+                    "get", "events", "-n", namespace, "--field-selector", "reason=Farewell"
+                ).stdout
+            ),
+            timeout=30,
+            what="kopf's Farewell event",
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)
