@@ -31,13 +31,19 @@ def test_generated_crds_are_current() -> None:
 def test_every_crd_is_a_valid_crd_object() -> None:
     names = [c["metadata"]["name"] for c in crds.all_crds()]
     assert names == sorted(names)
-    assert len(names) == 6
+    assert len(names) == 11
+    assert {
+        "inferenceservices.serving.kserve.io",
+        "servingruntimes.serving.kserve.io",
+        "clusterservingruntimes.serving.kserve.io",
+    } <= set(names)
     for crd in crds.all_crds():
         result = validating.validate_object(builtins.CUSTOMRESOURCEDEFINITIONS, crd)
         assert result.unknown == [], crd["metadata"]["name"]
         assert result.causes == [], crd["metadata"]["name"]
         for info in infos.from_crd(crd):
-            assert info.has_status
+            # upstream's v2beta1 Pipeline has no status (nor subresource); every other kind has
+            assert info.has_status is (info.resource.kind != "Pipeline")
             assert info.printer_columns
     with pytest.raises(KeyError):
         crds.crd("nope.example.com")
@@ -152,6 +158,67 @@ RECURRING_RUN: dict[str, Any] = {
     },
 }
 
+# KServe's config/runtimes/kserve-sklearnserver.yaml, unchanged but for the image tag.
+SKLEARN_RUNTIME = {
+    "apiVersion": "serving.kserve.io/v1alpha1",
+    "kind": "ClusterServingRuntime",
+    "metadata": {"name": "kserve-sklearnserver"},
+    "spec": {
+        "annotations": {
+            "prometheus.kserve.io/port": "8080",
+            "prometheus.kserve.io/path": "/metrics",
+        },
+        "supportedModelFormats": [
+            {"name": "sklearn", "version": "1", "autoSelect": True, "priority": 1}
+        ],
+        "protocolVersions": ["v1", "v2"],
+        "containers": [
+            {
+                "name": "kserve-container",
+                "image": "kserve/sklearnserver:latest",
+                "args": ["--model_name={{.Name}}", "--model_dir=/mnt/models", "--http_port=8080"],
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "privileged": False,
+                    "runAsNonRoot": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+                "resources": {
+                    "requests": {"cpu": "1", "memory": "2Gi"},
+                    "limits": {"cpu": "1", "memory": "2Gi"},
+                },
+            }
+        ],
+    },
+}
+# upstream kubeflow/pipelines' PipelineVersion (backend/src/crd/kubernetes/v2beta1), as GitOps applies it
+PIPELINE_VERSION: dict[str, Any] = {
+    "apiVersion": "pipelines.kubeflow.org/v2beta1",
+    "kind": "PipelineVersion",
+    "metadata": {"name": "hello-v1", "namespace": "user"},
+    "spec": {
+        "pipelineName": "hello",
+        "versionName": "v1",
+        "displayName": "Hello v1",
+        "description": "first",
+        "codeSourceURL": "https://example.com/hello",
+        "tags": {"team": "a"},
+        "pipelineSpec": {"pipelineInfo": {"name": "hello"}, "root": {"dag": {"tasks": {}}}},
+        "platformSpec": {"platforms": {"kubernetes": {}}},
+    },
+    "status": {
+        "conditions": [
+            {"type": "PipelineVersionStatus", "status": "True", "reason": "READY", "message": ""}
+        ]
+    },
+}
+PIPELINE: dict[str, Any] = {
+    "apiVersion": "pipelines.kubeflow.org/v2beta1",
+    "kind": "Pipeline",
+    "metadata": {"name": "hello", "namespace": "user"},
+    "spec": {"description": "says hello"},
+}
+
 
 @pytest.mark.parametrize(
     ("crd_name", "version", "obj"),
@@ -159,10 +226,23 @@ RECURRING_RUN: dict[str, Any] = {
         pytest.param("notebooks.kubeflow.org", "v1", NOTEBOOK, id="notebook-v1"),
         pytest.param("notebooks.kubeflow.org", "v1beta1", NOTEBOOK, id="notebook-v1beta1"),
         pytest.param("inferenceservices.serving.kserve.io", "v1beta1", ISVC, id="isvc"),
+        pytest.param(
+            "clusterservingruntimes.serving.kserve.io", "v1alpha1", SKLEARN_RUNTIME, id="csr"
+        ),
+        pytest.param(
+            "servingruntimes.serving.kserve.io",
+            "v1alpha1",
+            {**SKLEARN_RUNTIME, "kind": "ServingRuntime"},
+            id="sr",
+        ),
         pytest.param("virtualservices.networking.istio.io", "v1", VIRTUAL_SERVICE, id="vs"),
         pytest.param("pipelineruns.pipelines.kubeflow.org", "v1alpha1", PIPELINE_RUN, id="run"),
         pytest.param(
             "recurringruns.pipelines.kubeflow.org", "v1alpha1", RECURRING_RUN, id="recurring"
+        ),
+        pytest.param("pipelines.pipelines.kubeflow.org", "v2beta1", PIPELINE, id="pipeline"),
+        pytest.param(
+            "pipelineversions.pipelines.kubeflow.org", "v2beta1", PIPELINE_VERSION, id="version"
         ),
     ],
 )

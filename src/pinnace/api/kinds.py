@@ -54,6 +54,20 @@ PROFILES = ResourceType("kubeflow.org", "v1", "profiles", "Profile", namespaced=
 INFERENCESERVICES = ResourceType(
     "serving.kserve.io", "v1beta1", "inferenceservices", "InferenceService"
 )
+SERVINGRUNTIMES = ResourceType("serving.kserve.io", "v1alpha1", "servingruntimes", "ServingRuntime")
+CLUSTERSERVINGRUNTIMES = ResourceType(
+    "serving.kserve.io",
+    "v1alpha1",
+    "clusterservingruntimes",
+    "ClusterServingRuntime",
+    namespaced=False,
+)
 VIRTUALSERVICES = ResourceType("networking.istio.io", "v1", "virtualservices", "VirtualService")
 PIPELINERUNS = ResourceType("pipelines.kubeflow.org", "v1alpha1", "pipelineruns", "PipelineRun")
 RECURRINGRUNS = ResourceType("pipelines.kubeflow.org", "v1alpha1", "recurringruns", "RecurringRun")
+EXPERIMENTS = ResourceType("pipelines.kubeflow.org", "v1alpha1", "experiments", "Experiment")
+# KFP's Kubernetes-native API (KEP-11551): uploaded pipelines and their versions
+PIPELINES = ResourceType("pipelines.kubeflow.org", "v2beta1", "pipelines", "Pipeline")
+PIPELINEVERSIONS = ResourceType(
+    "pipelines.kubeflow.org", "v2beta1", "pipelineversions", "PipelineVersion"
+)

@@ -172,9 +172,10 @@ def notebook_delete(
 
 
 def _subcommands() -> None:
-    from pinnace.cli import profiles
+    from pinnace.cli import profiles, serving
 
     app.add_typer(profiles.app, name="profile")
+    app.command("serve")(serving.command)
 
 
 _subcommands()
