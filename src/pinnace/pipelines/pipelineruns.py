@@ -63,6 +63,9 @@ class Settings:
     """False: no task is ever served from the cache, whatever the run or the IR say."""
     envs_dir: str = ""
     """Cached `packages_to_install` environments (empty: tasks may not install packages)."""
+    node_name: str = ""
+    """Bind task pods to this node when creating them (as a DaemonSet's pods are), saving
+    the scheduler's round trip per task; empty: the scheduler places them."""
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Settings:
@@ -255,6 +258,7 @@ class RunController:
                 req,
                 run,
                 service_account=str((run.get("spec") or {}).get("serviceAccountName") or ""),
+                node_name=self.settings.node_name,
             )
             with contextlib.suppress(errors.AlreadyExists):
                 await self.client.create(kinds.PODS, body, namespace=objects.namespace_of(run))
