@@ -5,7 +5,7 @@
 ONNX model trained here; each answers V1 and V2 through the gateway, by Host header and
 by path, exactly what the trained model predicts in process; the real tritonclient
 through the gateway; a user-made ServingRuntime with its own command; a 20 % canary
-with both revisions answering, then its promotion, under a steady client that sees no
+with both revisions answering, its rollback and its promotion, under a steady client that sees no
 failure; a broken storageUri reported in status; bad specs refused by the API with the
 field named; `pinnace serve` and `examples/iris` end to end.
 """
@@ -234,7 +234,7 @@ class SteadyClient:
         self._thread.join(30)
 
 
-def test_canary_20_percent_then_promotion_without_a_failed_request(
+def test_canary_20_percent_rollback_and_promotion_without_a_failed_request(
     platform: Platform, namespace: str, tmp_path: Path
 ) -> None:
     features, target = trained_models.iris()
@@ -278,6 +278,19 @@ def test_canary_20_percent_then_promotion_without_a_failed_request(
             )
         assert set(labels) == {0, 2}
         assert abs(labels[2] / 400 - 0.20) <= 0.07, labels
+        rollback = new_form("sklearn", second.as_uri())
+        rollback["canaryTrafficPercent"] = 0
+        apply(platform, isvc("canary", namespace, rollback))
+        wait_for(
+            lambda: (
+                {t["revisionName"]: t["percent"] for t in predictor().get("traffic", [])}
+                == {"canary-predictor-00001": 100, "canary-predictor-00002": 0}
+            ),
+            timeout=60,
+            what="the rollback",
+        )
+        before = steady.answers[0]
+        wait_for(lambda: steady.answers[0] > before + 20, what="requests after the rollback")
         apply(platform, isvc("canary", namespace, new_form("sklearn", second.as_uri())))  # promote
         wait_for(
             lambda: predictor().get("latestRolledoutRevision") == "canary-predictor-00002",
