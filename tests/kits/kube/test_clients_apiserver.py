@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from tests.support import apiservers
 
 from pinnace.api import kinds
 from pinnace.apiserver import app as api_app
@@ -132,3 +133,14 @@ async def test_discovery_binding_and_propagation(client: clients.Client) -> None
         kinds.CONFIGMAPS, "fg", namespace="default", propagation_policy="Foreground"
     )
     assert "foregroundDeletion" in fg["metadata"]["finalizers"]
+
+
+async def test_discovery_finds_resources_outside_the_preferred_version(tmp_path: Path) -> None:
+    # pipelines.kubeflow.org serves PipelineRun in v1alpha1 only and Pipeline in v2beta1 only;
+    # the garbage collector must see both, as client-go's ServerPreferredResources does.
+    crds = ["pipelineruns.pipelines.kubeflow.org", "pipelines.pipelines.kubeflow.org"]
+    async with apiservers.serve(tmp_path, crd_names=crds) as kube:
+        found = {r.type.group_resource: r.type for r in await kube.server_resources()}
+    assert found["pipelineruns.pipelines.kubeflow.org"].version == "v1alpha1"
+    assert found["pipelines.pipelines.kubeflow.org"].version == "v2beta1"
+    assert sum(1 for name in found if name.endswith(".pipelines.kubeflow.org")) == 2

@@ -63,7 +63,7 @@ class ObjectList:
 
 @dataclass(frozen=True, slots=True)
 class ApiResource:
-    """One resource found by discovery (preferred version of its group)."""
+    """One resource found by discovery (in its group's preferred version when served there)."""
 
     type: ResourceType
     verbs: frozenset[str]
@@ -599,21 +599,32 @@ class Client:
             resp.release()
 
     async def server_resources(self) -> Resources:
-        """Discovery: every top-level resource of each group's preferred version."""
+        """Discovery as client-go's `ServerPreferredResources`: each resource once, in its
+        group's preferred version, or in the first version serving it when the preferred one
+        does not (`pipelines.kubeflow.org` serves PipelineRun in v1alpha1 only, Pipeline in
+        v2beta1 only)."""
         core = await self.request("GET", "/api")
         lists = [("", v) for v in core.get("versions") or []]
         groups = await self.request("GET", "/apis")
         for group in groups.get("groups") or []:
+            versions = [
+                str(v.get("version")) for v in group.get("versions") or [] if v.get("version")
+            ]
             preferred = (group.get("preferredVersion") or {}).get("version")
-            version = preferred or ((group.get("versions") or [{}])[0].get("version"))
-            if version:
-                lists.append((group["name"], version))
+            if preferred in versions:
+                versions.remove(preferred)
+                versions.insert(0, preferred)
+            lists.extend((group["name"], v) for v in versions)
         answers = await asyncio.gather(
             *(self.request("GET", f"/apis/{g}/{v}" if g else f"/api/{v}") for g, v in lists)
         )
         found: Resources = []
+        seen: set[tuple[str, str]] = set()
         for (g, v), answer in zip(lists, answers, strict=True):
-            found.extend(parse_resource_list(g, v, answer.get("resources") or []))
+            for resource in parse_resource_list(g, v, answer.get("resources") or []):
+                if (g, resource.type.plural) not in seen:
+                    seen.add((g, resource.type.plural))
+                    found.append(resource)
         return found
 
 
