@@ -43,6 +43,10 @@ def up(
         int, typer.Option(help="Changes kept for watch resumption; older versions get 410.")
     ] = 20_000,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    warm_start: Annotated[
+        bool,
+        typer.Option(help="Start pipeline task pods from a warm fork server per Python env."),
+    ] = True,
 ) -> None:
     """Start the API server, controllers, node agent and gateway in this process."""
     from pinnace.cli import platform
@@ -68,7 +72,10 @@ def up(
         console.print("  stop:      Ctrl-C")
 
     options = platform.Options(
-        data_dir=data_dir.expanduser().resolve(), port=port, watch_history=watch_history
+        data_dir=data_dir.expanduser().resolve(),
+        port=port,
+        watch_history=watch_history,
+        warm_start=warm_start,
     )
     try:
         _run(platform.run(options, on_ready=announce))
@@ -219,9 +226,10 @@ def notebook_delete(
 
 
 def _subcommands() -> None:
-    from pinnace.cli import profiles
+    from pinnace.cli import profiles, serving
 
     app.add_typer(profiles.app, name="profile")
+    app.command("serve")(serving.command)
 
 
 _subcommands()

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import prometheus_client
 import uvicorn
 
-from pinnace import notebooks, pipelines, profiles, runtime
+from pinnace import notebooks, pipelines, profiles, runtime, serving
 from pinnace.api import crds, kinds
 from pinnace.apiserver import admission
 from pinnace.apiserver import app as api_app
@@ -61,7 +61,10 @@ VALIDATORS: dict[tuple[str, str], admission.Validator] = {**pipeline_admission.V
 def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
     """The domains' `setup`s that need the platform's options (pipelines: the data dir)."""
     pipeline_settings = pipeline_runs.Settings.for_data_dir(options.data_dir)
-    return (functools.partial(pipelines.setup, settings=pipeline_settings),)
+    return (
+        functools.partial(pipelines.setup, settings=pipeline_settings),
+        functools.partial(serving.setup, data_dir=options.data_dir),
+    )
 
 
 class Stoppable(Protocol):
@@ -75,6 +78,8 @@ class Options:
     host: str = "127.0.0.1"
     node_name: str = "pinnace"
     watch_history: int = 20_000
+    warm_start: bool = True
+    """Task pods start from a warm fork server (runtime/forking.py, pipelines.warm_start)."""
 
 
 class _Server(uvicorn.Server):
@@ -191,6 +196,7 @@ class Platform:
                 data_dir=options.data_dir,
                 node_name=options.node_name,
                 api_url=self.url,
+                warm=pipelines.warm_start() if options.warm_start else None,
             )
         )
         self.ready = True
