@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import ipaddress
@@ -64,7 +65,9 @@ VALIDATORS: dict[tuple[str, str], admission.Validator] = {
 
 def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
     """The domains' `setup`s that need the platform's options (pipelines: the data dir)."""
-    pipeline_settings = pipeline_runs.Settings.for_data_dir(options.data_dir)
+    pipeline_settings = dataclasses.replace(
+        pipeline_runs.Settings.for_data_dir(options.data_dir), node_name=options.node_name
+    )
     return (
         functools.partial(pipelines.setup, settings=pipeline_settings),
         functools.partial(serving.setup, data_dir=options.data_dir),
