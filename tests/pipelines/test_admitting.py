@@ -124,6 +124,37 @@ def test_a_run_from_a_version_ref_is_left_to_whoever_resolves_it() -> None:
     assert admitting.pipeline_run(obj, None) == []
 
 
+def test_a_recurring_run_is_judged_by_its_run_template() -> None:
+    template = {"pipelineSpec": unknown_component(), "runtimeConfig": {"parameters": {"x": 1}}}
+    obj = {"metadata": {"name": "s"}, "spec": {"trigger": {}, "runTemplate": template}}
+    assert admitting.recurring_run(obj, None) == [
+        {
+            "reason": "FieldValueInvalid",
+            "message": "unknown component 'comp-gone'",
+            "field": "spec.runTemplate.pipelineSpec.root.dag.tasks[add].componentRef.name",
+        }
+    ]
+    disabled = copy.deepcopy(obj)
+    disabled["spec"]["mode"] = "DISABLE"
+    assert admitting.recurring_run(disabled, obj) == [], "the template did not change"
+    good = {
+        "spec": {"runTemplate": {"pipelineSpec": IR, "runtimeConfig": {"parameters": {"x": 1}}}}
+    }
+    assert admitting.recurring_run(good, None) == []
+    missing = {"spec": {"runTemplate": {"pipelineSpec": IR}}}
+    (cause,) = admitting.recurring_run(missing, None)
+    assert cause["field"] == "spec.runTemplate.runtimeConfig.parameters['x']"
+
+
+def test_a_pipeline_version_is_judged_by_its_graph_alone() -> None:
+    version = {"metadata": {"name": "v"}, "spec": {"pipelineName": "p", "pipelineSpec": IR}}
+    assert admitting.pipeline_version(version, None) == [], "no arguments: x may be missing"
+    bad = copy.deepcopy(version)
+    bad["spec"]["pipelineSpec"] = unknown_component()
+    (cause,) = admitting.pipeline_version(bad, None)
+    assert cause["field"] == "spec.pipelineSpec.root.dag.tasks[add].componentRef.name"
+
+
 @pytest.mark.parametrize(
     ("problem", "path"),
     [
@@ -180,3 +211,15 @@ async def test_the_platform_refuses_a_bad_run_with_a_422_and_keeps_a_good_one(
     (stored,) = kube.objects(kinds.PIPELINERUNS, NS)
     assert stored["spec"]["cancel"] is True
     assert stored["spec"]["runtimeConfig"]["parameters"] == {"x": 1}
+
+
+async def test_the_platform_refuses_a_pipeline_version_with_bad_ir(kube: apiservers.Kube) -> None:
+    version = {
+        "apiVersion": kinds.PIPELINEVERSIONS.api_version,
+        "kind": "PipelineVersion",
+        "metadata": {"name": "v1", "namespace": NS},
+        "spec": {"pipelineName": "p", "pipelineSpec": unknown_component()},
+    }
+    with pytest.raises(errors.Invalid, match=r"PipelineVersion \"v1\" is invalid: "):
+        await kube.create(kinds.PIPELINEVERSIONS, version)
+    assert kube.objects(kinds.PIPELINEVERSIONS, NS) == []

@@ -52,3 +52,12 @@ def write(data_dir: Path, *, server: str, token: str) -> Path:
         yaml.safe_dump(config, f, sort_keys=False)
     tmp.replace(path)
     return path
+
+
+def read(data_dir: Path) -> tuple[str, str] | None:
+    """(server URL, admin token) of the kubeconfig `pinnace up` wrote there; None if none."""
+    path = data_dir / "kubeconfig"
+    if not path.exists():
+        return None
+    config = yaml.safe_load(path.read_text())
+    return str(config["clusters"][0]["cluster"]["server"]), str(config["users"][0]["user"]["token"])

@@ -2,6 +2,7 @@
 
     pinnace up [--port 8080] [--data-dir ~/.pinnace]   run the platform (Ctrl-C stops it)
     pinnace status [--data-dir ~/.pinnace]             is it up, and what runs on it
+    pinnace run pipeline.py|pipeline.yaml [-p k=v]     submit a pipeline run and follow its DAG
     pinnace notebook create|stop|start|delete NAME     a Kubeflow notebook server
     pinnace profile add-contributor|remove-contributor  share a Profile's namespace
 
@@ -99,6 +100,59 @@ def status(data_dir: DataDir = DEFAULT_DATA_DIR) -> None:
 
     code = statuses.show(data_dir.expanduser().resolve(), console)
     raise typer.Exit(code)
+
+
+@app.command("run")
+def run_pipeline(
+    path: Annotated[
+        Path, typer.Argument(help="A .py with @dsl.pipeline (compiled by kfp) or IR YAML.")
+    ],
+    parameter: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--parameter", "-p", help="name=value, typed by the pipeline's inputs (repeat)."
+        ),
+    ] = None,
+    pipeline: Annotated[
+        str | None, typer.Option(help="Which @dsl.pipeline function of a .py file (several).")
+    ] = None,
+    experiment: Annotated[
+        str | None, typer.Option(help="The experiment the run belongs to.")
+    ] = None,
+    namespace: Annotated[str, typer.Option("--namespace", "-n", help="The run's namespace.")] = (
+        "default"
+    ),
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every task; reuse no cached result.")
+    ] = False,
+    name: Annotated[
+        str | None, typer.Option(help="The PipelineRun's name (default: generated).")
+    ] = None,
+    detach: Annotated[
+        bool, typer.Option("--detach", help="Create the run and return; do not follow it.")
+    ] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Submit a pipeline run and follow its DAG until it ends; exit 0 only if it SUCCEEDED.
+
+    Ctrl-C detaches (the run goes on) and prints how to watch or cancel it.
+    Exit codes: 0 succeeded, 1 failed or canceled, 2 refused (file, parameter, invalid run),
+    130 detached.
+    """
+    from pinnace.cli import runs
+
+    request = runs.Request(
+        path=path,
+        parameters=tuple(parameter or ()),
+        pipeline=pipeline,
+        experiment=experiment,
+        namespace=namespace,
+        no_cache=no_cache,
+        name=name,
+        detach=detach,
+    )
+    out = Console(soft_wrap=True)
+    raise typer.Exit(runs.main(data_dir.expanduser().resolve(), request, out, console))
 
 
 notebook_app = typer.Typer(no_args_is_help=True, help="Kubeflow notebook servers (JupyterLab).")

@@ -2,7 +2,9 @@
 
 The composition root (`cli/platform.py`) passes `VALIDATORS` to the API
 server, which calls the validator of a kind on every create and every update
-that changes `spec` (`apiserver/admission.py`). A validator loads the IR
+that changes `spec` (`apiserver/admission.py`): PipelineRun (IR and
+arguments), RecurringRun (its `runTemplate`, the same) and PipelineVersion
+(KEP-11551 `v2beta1`: the IR alone). A validator loads the IR
 (`loading`), runs every check (`checks.validate`) and, for a run, the
 arguments against the root's inputs (`checks.arguments`), and turns each
 `errors.Problem` into a Kubernetes cause whose `field` is the path in the
@@ -50,13 +52,13 @@ def problems(spec: Mapping[str, Any], *, arguments: bool = True) -> list[Problem
     return found
 
 
-def field_path(problem: Problem) -> str:
-    """Where in the object the problem is, as a Kubernetes field path."""
+def field_path(problem: Problem, base: str = "spec") -> str:
+    """Where in the object the problem is, as a Kubernetes field path (`base`: the run spec)."""
     if problem.field.startswith(_RUNTIME) or problem.field == _RUNTIME.rstrip("."):
-        return f"spec.{problem.field}"
+        return f"{base}.{problem.field}"
     if problem.field.startswith("platforms."):  # the kfp-kubernetes document (`platforms`)
-        return f"spec.platformSpec.{problem.field}"
-    parts = ["spec.pipelineSpec"]
+        return f"{base}.platformSpec.{problem.field}"
+    parts = [f"{base}.pipelineSpec"]
     if problem.dag == specs.ROOT:
         parts.append("root")
     elif problem.dag:
@@ -68,7 +70,7 @@ def field_path(problem: Problem) -> str:
     return ".".join(parts)
 
 
-def causes(found: list[Problem]) -> list[Cause]:
+def causes(found: list[Problem], base: str = "spec") -> list[Cause]:
     return [
         {
             "reason": _REASON,
@@ -77,7 +79,7 @@ def causes(found: list[Problem]) -> list[Cause]:
                 if problem.task and problem.field.startswith("platforms.")
                 else problem.message
             ),
-            "field": field_path(problem),
+            "field": field_path(problem, base),
         }
         for problem in found
     ]
@@ -93,6 +95,21 @@ def pipeline_run(obj: Object, old: Object | None) -> list[Cause]:
     if old is not None and _same_pipeline(spec, old.get("spec")):
         return []  # e.g. `spec.cancel`: the IR admitted before is not judged again
     return causes(problems(spec))
+
+
+def recurring_run(obj: Object, old: Object | None) -> list[Cause]:
+    """A RecurringRun: its `runTemplate` as a run's spec, so a bad schedule never fires."""
+    spec = obj.get("spec")
+    template = spec.get("runTemplate") if isinstance(spec, Mapping) else None
+    if not isinstance(template, Mapping):
+        return []
+    if not template.get("pipelineSpec") and template.get("pipelineVersionRef"):
+        return []
+    old_spec = old.get("spec") if old is not None else None
+    old_template = old_spec.get("runTemplate") if isinstance(old_spec, Mapping) else None
+    if old is not None and _same_pipeline(template, old_template):
+        return []  # mode ENABLE/DISABLE, the trigger: the template admitted before stands
+    return causes(problems(template), "spec.runTemplate")
 
 
 def pipeline_version(obj: Object, old: Object | None) -> list[Cause]:
@@ -114,5 +131,7 @@ def _same_pipeline(spec: Mapping[str, Any], old: Any) -> bool:
 
 VALIDATORS: dict[tuple[str, str], Validator] = {
     (kinds.PIPELINERUNS.group, kinds.PIPELINERUNS.kind): pipeline_run,
+    (kinds.RECURRINGRUNS.group, kinds.RECURRINGRUNS.kind): recurring_run,
+    (kinds.PIPELINEVERSIONS.group, kinds.PIPELINEVERSIONS.kind): pipeline_version,
 }
 """What the composition root hands the API server, keyed by (group, kind)."""
