@@ -42,6 +42,19 @@ def up(
         int, typer.Option(help="Changes kept for watch resumption; older versions get 410.")
     ] = 20_000,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    pipeline_root: Annotated[
+        str,
+        typer.Option(
+            help="Default pipeline root, e.g. s3://bucket/prefix (default: the data dir)."
+        ),
+    ] = "",
+    s3_endpoint: Annotated[
+        str,
+        typer.Option(
+            help="S3 endpoint of s3:// roots no kfp-launcher ConfigMap covers; keys from the"
+            " namespace's Secret mlpipeline-minio-artifact."
+        ),
+    ] = "",
 ) -> None:
     """Start the API server, controllers, node agent and gateway in this process."""
     from pinnace.cli import platform
@@ -67,7 +80,11 @@ def up(
         console.print("  stop:      Ctrl-C")
 
     options = platform.Options(
-        data_dir=data_dir.expanduser().resolve(), port=port, watch_history=watch_history
+        data_dir=data_dir.expanduser().resolve(),
+        port=port,
+        watch_history=watch_history,
+        pipeline_root=pipeline_root,
+        s3_endpoint=s3_endpoint,
     )
     try:
         _run(platform.run(options, on_ready=announce))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import ipaddress
@@ -40,6 +41,7 @@ from pinnace.gateway import app as gateway_app
 from pinnace.gateway import settings as gateway_settings
 from pinnace.kits.kube import clients, errors
 from pinnace.pipelines import pipelineruns as pipeline_runs
+from pinnace.pipelines import providers as pipeline_providers
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,13 @@ SETUPS: tuple[manager.Setup, ...] = (builtin.setup, profiles.setup, notebooks.se
 
 def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
     """The domains' `setup`s that need the platform's options (pipelines: the data dir)."""
-    pipeline_settings = pipeline_runs.Settings.for_data_dir(options.data_dir)
+    defaults = pipeline_runs.Settings.for_data_dir(options.data_dir)
+    s3 = (
+        pipeline_providers.S3Provider(endpoint=options.s3_endpoint) if options.s3_endpoint else None
+    )
+    pipeline_settings = dataclasses.replace(
+        defaults, pipeline_root=options.pipeline_root or defaults.pipeline_root, s3=s3
+    )
     return (functools.partial(pipelines.setup, settings=pipeline_settings),)
 
 
@@ -67,6 +75,10 @@ class Options:
     host: str = "127.0.0.1"
     node_name: str = "pinnace"
     watch_history: int = 20_000
+    pipeline_root: str = ""
+    """The platform's default pipeline root; empty: under the data dir."""
+    s3_endpoint: str = ""
+    """The object store of s3:// roots that no namespace's kfp-launcher ConfigMap covers."""
 
 
 class _Server(uvicorn.Server):

@@ -64,6 +64,10 @@ class Run:
     def task_uri(self, task_id: str) -> str:
         return stores.join(self.pipeline_root, self.namespace, self.name, self.uid, task_id)
 
+    def log_uri(self, task_id: str, pod: str) -> str:
+        """The task log artifact of one attempt (its pod), beside the task's outputs."""
+        return stores.join(self.task_uri(task_id), "logs", f"{pod}.log")
+
 
 @dataclass
 class Plan:
@@ -504,7 +508,7 @@ class _Pass:
                     attempt=attempt,
                     name=name,
                     container=executor.container,
-                    launch=self.launch(task, task_id, comp, executor.container, inputs),
+                    launch=self.launch(task, task_id, comp, executor.container, inputs, name),
                 )
             )
             self.record(
@@ -513,11 +517,19 @@ class _Pass:
                 parent,
                 state=State.RUNNING,
                 podName=name,
+                logUri=self.run.log_uri(task_id, name),
                 attempts=attempt + 1,
                 inputs=_inputs(inputs),
             )
             return None
-        self.record(task_id, task, parent, podName=latest.name, attempts=latest.attempt + 1)
+        self.record(
+            task_id,
+            task,
+            parent,
+            podName=latest.name,
+            logUri=self.run.log_uri(task_id, latest.name),
+            attempts=latest.attempt + 1,
+        )
         if latest.phase == "Succeeded":
             outputs = self.read_outputs(stores.join(self.run.task_uri(task_id), stores.OUTPUTS))
             if outputs is None:
@@ -573,6 +585,7 @@ class _Pass:
         comp: specs.Component,
         container: specs.Container,
         inputs: _Scope,
+        pod: str,
     ) -> launches.Launch:
         task_uri = self.run.task_uri(task_id)
         return launches.Launch(
@@ -602,6 +615,7 @@ class _Pass:
                 )
                 for k, a in comp.outputs.artifacts.items()
             },
+            log_uri=self.run.log_uri(task_id, pod),
         )
 
     def cache_key(

@@ -75,6 +75,8 @@ class Launch:
     output_parameters: Mapping[str, str] = field(default_factory=dict)
     """Output parameter name → its IR parameterType (how to parse an output file)."""
     output_artifacts: Mapping[str, OutputArtifact] = field(default_factory=dict)
+    log_uri: str = ""
+    """Where the command's output is kept as the task's log artifact (outlives the pod)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -103,6 +105,7 @@ class Launch:
             output_artifacts={
                 k: OutputArtifact(**v) for k, v in (d.get("output_artifacts") or {}).items()
             },
+            log_uri=d.get("log_uri") or "",
         )
 
 

@@ -12,8 +12,13 @@ controller put in `$PINNACE_LAUNCH`, then `launch()`:
 4. collects output parameters (executor_output.json, else the output files)
    and artifacts with their metadata, and writes `launches.Outputs` to the
    store, where the controller reads it. The command's exit code is ours.
-Artifacts on a `file://` root are read and written in place; remote roots
-(s3://) are not staged yet.
+Artifacts on a `file://` root are read and written in place; on a remote
+root (s3://, credentials from `PINNACE_S3_*`, which the command does not
+see) inputs are downloaded first and the task's directory is uploaded after
+(`staging`). The command's stdout and stderr are teed, as one stream, into
+the pod's log and the task's log artifact (`Launch.log_uri`), kept whether
+the command succeeds or fails: the store holds logs after the pod is gone
+(docs/design/pipelines.md, "Task logs").
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pinnace.pipelines import launches, placeholders, stores
+from pinnace.pipelines import launches, placeholders, staging, stores
 
 SHIM_DIR = Path(__file__).parent / "shim"
 
@@ -38,21 +43,17 @@ class LaunchError(Exception):
     """The task cannot run or its outputs cannot be collected; the pod fails with the message."""
 
 
-def _local(uri: str) -> str:
-    path = stores.local_path(uri)
-    if path is None:
-        raise LaunchError(f"artifact {uri!r}: only file:// pipeline roots are supported yet")
-    return path
-
-
-def executor_input(launch: launches.Launch, work: Path) -> tuple[dict[str, Any], dict[str, str]]:
-    """KFP's ExecutorInput for this launch, and artifact uri → local path."""
+def executor_input(
+    launch: launches.Launch, work: Path, stage: staging.Stage | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """KFP's ExecutorInput for this launch (inputs fetched), and artifact uri → local path."""
+    stage = stage or staging.Stage(work)
     local: dict[str, str] = {}
     inputs: dict[str, Any] = {"parameterValues": dict(launch.parameters), "artifacts": {}}
     for name, arts in launch.artifacts.items():
         items = []
         for art in arts:
-            path = _local(art.uri)
+            path = stage.fetch(art.uri)
             local[art.uri] = path
             items.append(
                 {
@@ -65,7 +66,7 @@ def executor_input(launch: launches.Launch, work: Path) -> tuple[dict[str, Any],
         inputs["artifacts"][name] = {"artifacts": items}
     # kfp's executor takes the directory of this file as the task root (`dsl.get_uri()`),
     # so it lives in the task's directory of the store, where artifacts it names persist.
-    root = Path(_local(launch.task_root)) if launch.task_root else work
+    root = Path(stage.local(launch.task_root)) if launch.task_root else work
     root.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, Any] = {
         "parameters": {},
@@ -75,7 +76,7 @@ def executor_input(launch: launches.Launch, work: Path) -> tuple[dict[str, Any],
     for name in launch.output_parameters:
         outputs["parameters"][name] = {"outputFile": str(work / "parameters" / name)}
     for name, out in launch.output_artifacts.items():
-        path = _local(out.uri)
+        path = stage.local(out.uri)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         local[path] = path
         outputs["artifacts"][name] = {
@@ -110,7 +111,7 @@ def environment(work: Path, base: dict[str, str]) -> dict[str, str]:
     pip = bin_dir / "pip"
     pip.write_text(_PIP_SCRIPT)
     pip.chmod(0o755)
-    env = dict(base)
+    env = {k: v for k, v in base.items() if k not in stores.ENV_NAMES}
     env["PATH"] = f"{bin_dir}{os.pathsep}{base.get('PATH', os.defpath)}"
     py = base.get("PYTHONPATH")
     env["PYTHONPATH"] = f"{SHIM_DIR}{os.pathsep}{py}" if py else str(SHIM_DIR)
@@ -136,8 +137,14 @@ def parse_parameter(ptype: str, text: str) -> Any:
         return text
 
 
-def collect(launch: launches.Launch, executor: dict[str, Any], work: Path) -> launches.Outputs:
+def collect(
+    launch: launches.Launch,
+    executor: dict[str, Any],
+    work: Path,
+    stage: staging.Stage | None = None,
+) -> launches.Outputs:
     """Outputs from executor_output.json and the output files, as the controller reads them."""
+    stage = stage or staging.Stage(work)
     out_file = Path(executor["outputs"]["outputFile"])
     written: dict[str, Any] = json.loads(out_file.read_text()) if out_file.exists() else {}
     values = written.get("parameterValues") or {}
@@ -158,7 +165,8 @@ def collect(launch: launches.Launch, executor: dict[str, Any], work: Path) -> la
     for name, out in launch.output_artifacts.items():
         entries = (reported.get(name) or {}).get("artifacts") or []
         first = entries[0] if entries else {}
-        uri = stores.to_uri(str(first.get("uri") or _local(out.uri)))
+        reported_uri = str(first.get("uri") or "")
+        uri = stage.uri(reported_uri) if reported_uri else out.uri
         arts[name] = (
             launches.Artifact(
                 uri=uri,
@@ -171,29 +179,65 @@ def collect(launch: launches.Launch, executor: dict[str, Any], work: Path) -> la
     return launches.Outputs(parameters=params, artifacts=arts)
 
 
+def run(argv: list[str], env: dict[str, str], log: Path | None) -> int:
+    """Run the command; with `log`, tee its stdout and stderr (one stream) into that file."""
+    sys.stdout.flush()
+    try:
+        if log is None:
+            return subprocess.call(argv, env=env)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("wb") as kept:
+            proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            assert proc.stdout is not None
+            out = getattr(sys.stdout, "buffer", None)
+            with proc.stdout:
+                while chunk := os.read(proc.stdout.fileno(), 65536):
+                    if out is not None:
+                        out.write(chunk)
+                        out.flush()
+                    else:  # a replaced sys.stdout (tests) takes text
+                        sys.stdout.write(chunk.decode(errors="replace"))
+                    kept.write(chunk)
+                    kept.flush()
+            return proc.wait()
+    except OSError as exc:
+        raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
+
+
 def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) -> int:
     """Run one task execution to the end; the exit code of the pod."""
+    base = dict(environ or os.environ)
     work = Path(tempfile.mkdtemp(prefix="pinnace-task-"))
+    stage = staging.Stage(work, stores.S3.from_env(base))
+    log_local = stores.local_path(launch.log_uri) if launch.log_uri else None
+    log = Path(log_local) if log_local else (work / "main.log" if launch.log_uri else None)
     try:
-        executor, local = executor_input(launch, work)
-        ctx = placeholders.Context(executor, local, runtime_values(launch))
         try:
+            executor, local = executor_input(launch, work, stage)
+            ctx = placeholders.Context(executor, local, runtime_values(launch))
             argv = placeholders.resolve(launch.command, ctx) + placeholders.resolve(
                 launch.args, ctx
             )
-        except placeholders.PlaceholderError as exc:
+        except (placeholders.PlaceholderError, staging.StagingError) as exc:
             raise LaunchError(str(exc)) from exc
         if not argv:
             raise LaunchError("the executor has no command")
-        sys.stdout.flush()
-        try:
-            code = subprocess.call(argv, env=environment(work, dict(environ or os.environ)))
-        except OSError as exc:
-            raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
+        code = run(argv, environment(work, base), log)
         if code != 0:
             return code
-        outputs = collect(launch, executor, work)
-        stores.write_json(launch.outputs_uri, outputs.to_dict())
+        outputs = collect(launch, executor, work, stage)
+        try:
+            if launch.task_root:
+                stage.publish(launch.task_root)
+            stores.write_json(launch.outputs_uri, outputs.to_dict(), stage.s3)
+        except staging.StagingError as exc:
+            raise LaunchError(str(exc)) from exc
         return 0
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        try:
+            if log is not None and log_local is None and log.exists():
+                stage.upload(log, launch.log_uri)
+        except staging.StagingError as exc:  # the task's outcome stands; the log is lost
+            print(f"pinnace launcher: the task log is not kept: {exc}", file=sys.stderr)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pinnace.kits.kube import objects
@@ -45,10 +46,18 @@ class PodRequest:
     launch: launches.Launch
 
 
-def manifest(req: PodRequest, run: Object, *, service_account: str = "") -> Object:
+def manifest(
+    req: PodRequest,
+    run: Object,
+    *,
+    service_account: str = "",
+    env: Sequence[Object] = (),
+) -> Object:
+    """The pod; `env` adds the launcher's own variables (the object store's, from a Secret)."""
     c = req.container
-    env = [{"name": k, "value": v} for k, v in c.env]
-    env.append({"name": launches.ENV, "value": req.launch.to_json()})
+    env_vars: list[Object] = [{"name": k, "value": v} for k, v in c.env]
+    env_vars.extend(dict(e) for e in env)
+    env_vars.append({"name": launches.ENV, "value": req.launch.to_json()})
     resources: dict[str, dict[str, str]] = {}
     r = c.resources
     for kind, cpu, memory in (
@@ -62,7 +71,7 @@ def manifest(req: PodRequest, run: Object, *, service_account: str = "") -> Obje
         "name": states.CONTAINER,
         "image": c.image,
         "command": list(LAUNCHER),
-        "env": env,
+        "env": env_vars,
     }
     if resources:
         container["resources"] = resources
