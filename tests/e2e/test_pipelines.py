@@ -133,28 +133,47 @@ def test_a_failing_task_fails_the_run_with_its_exit_code_and_log_tail(
     assert "giving up: on purpose" in status["error"]["message"]
 
 
-def test_an_invalid_pipeline_fails_naming_the_task_and_field_and_starts_nothing(
+def apply_refused(platform: Platform, namespace: str, manifest: str) -> str:
+    """kubectl apply of `manifest` fails with a 422; nothing is stored. The error text."""
+    result = platform.kubectl("apply", "-f", "-", input=manifest, check=False)
+    assert result.returncode != 0, result.stdout
+    assert "is invalid: " in result.stderr, result.stderr  # kubectl's wording of a 422
+    assert platform.kubectl_yaml("get", "pipelineruns", "-n", namespace)["items"] == []
+    assert platform.kubectl_yaml("get", "pods", "-n", namespace)["items"] == []
+    return result.stderr
+
+
+def test_an_invalid_pipeline_is_refused_at_apply_naming_the_task_and_field(
     platform: Platform, namespace: str
 ) -> None:
     ir = ir_text(chain).replace("name: comp-measure\n", "name: comp-missing\n", 1)
     assert "comp-missing" in ir
-    platform.kubectl("apply", "-f", "-", input=run_yaml("bad", namespace, ir, {"a": 1}))
-    status = finished(platform, namespace, "bad")
-    assert status["state"] == "FAILED"
-    message = status["error"]["message"]
-    assert "task 'measure'" in message and "componentRef.name" in message, message
-    assert platform.kubectl_yaml("get", "pods", "-n", namespace)["items"] == []
+    error = apply_refused(platform, namespace, run_yaml("bad", namespace, ir, {"a": 1}))
+    assert (
+        'The PipelineRun "bad" is invalid: '
+        "spec.pipelineSpec.root.dag.tasks[measure].componentRef.name: "
+        "unknown component 'comp-missing'"
+    ) in error, error
 
 
-def test_a_missing_required_parameter_fails_naming_it(platform: Platform, namespace: str) -> None:
+def test_a_missing_required_parameter_is_refused_naming_it(
+    platform: Platform, namespace: str
+) -> None:
     @dsl.pipeline
     def needs(x: int) -> int:
         return add(a=x, b=1).output
 
-    platform.kubectl("apply", "-f", "-", input=run_yaml("needs", namespace, ir_text(needs), {}))
-    status = finished(platform, namespace, "needs")
-    assert status["state"] == "FAILED"
-    assert "runtimeConfig.parameters['x']" in status["error"]["message"]
+    error = apply_refused(platform, namespace, run_yaml("needs", namespace, ir_text(needs), {}))
+    assert (
+        "spec.runtimeConfig.parameters['x']: required pipeline input (NUMBER_INTEGER) is missing"
+    ) in error, error
+
+
+def test_a_wrongly_typed_parameter_is_refused_naming_it(platform: Platform, namespace: str) -> None:
+    error = apply_refused(
+        platform, namespace, run_yaml("typed", namespace, ir_text(chain), {"a": "five"})
+    )
+    assert "spec.runtimeConfig.parameters['a']: expected NUMBER_INTEGER, got str 'five'" in error
 
 
 def test_a_second_identical_run_starts_no_pod_and_reports_every_task_cached(

@@ -38,7 +38,9 @@ async def test_graceful_delete_stops_processes_and_finishes_the_delete(cluster: 
     await cluster.wait_gone("victim")
     assert not alive(pid)
     assert not pod_dir.exists()
-    assert node.agent.find("default", "victim") is None
+    # The agent forgets the worker once its own delete call returns, which can be just after
+    # the DELETED event reached us.
+    await eventually(lambda: node.agent.find("default", "victim") is None)
 
 
 async def test_succeeded_pod_deleted_without_grace(cluster: Cluster) -> None:

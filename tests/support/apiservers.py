@@ -30,6 +30,7 @@ from typing import Any
 import uvicorn
 
 from pinnace.api import crds, kinds
+from pinnace.apiserver import admission
 from pinnace.apiserver import app as api_app
 from pinnace.apiserver import server as api_server
 from pinnace.kits import clocks
@@ -198,10 +199,11 @@ async def serve(
     namespaces: Iterable[str] = ("ns",),
     crd_names: Iterable[str] = (),
     settings: api_server.Settings | None = None,
+    validators: dict[tuple[str, str], admission.Validator] | None = None,
 ) -> AsyncIterator[Kube]:
     """The API server on 127.0.0.1:0 with `namespaces` and the named platform CRDs created."""
     where = _data_dir(data_dir)
-    api = api_server.ApiServer(where, settings=settings, clock=clock)
+    api = api_server.ApiServer(where, settings=settings, clock=clock, validators=validators)
     await api.start()
     config = uvicorn.Config(
         api_app.build(api),

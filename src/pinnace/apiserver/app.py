@@ -235,11 +235,20 @@ async def _text(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def _pump(stream: AsyncIterator[bytes], receive: Receive, send: Send) -> None:
-    """Send chunks until the stream ends or the client disconnects."""
+async def _relay(
+    stream: AsyncIterator[bytes],
+    receive: Receive,
+    disconnect: str,
+    emit: Callable[[bytes], Awaitable[None]],
+) -> bool:
+    """`emit` each chunk until the stream ends (False) or the client goes away (True).
+
+    A watch stream may stay silent for minutes, so the client's `disconnect` message
+    is raced against the next chunk instead of being noticed at the next write.
+    """
 
     async def until_disconnect() -> None:
-        while (await receive())["type"] != "http.disconnect":
+        while (await receive())["type"] != disconnect:
             pass
 
     watcher = asyncio.ensure_future(until_disconnect())
@@ -252,21 +261,31 @@ async def _pump(stream: AsyncIterator[bytes], receive: Receive, send: Send) -> N
                 next_chunk.cancel()
                 with contextlib.suppress(BaseException):
                     await next_chunk
-                return
+                return True
             try:
                 chunk = next_chunk.result()
             except StopAsyncIteration:
-                break
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return False
+            await emit(chunk)
     except OSError:
-        return
+        return True
     finally:
         watcher.cancel()
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             with contextlib.suppress(BaseException):
                 await aclose()
+
+
+async def _pump(stream: AsyncIterator[bytes], receive: Receive, send: Send) -> None:
+    """Send chunks until the stream ends or the client disconnects."""
+
+    async def body(chunk: bytes) -> None:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    if not await _relay(stream, receive, "http.disconnect", body):
+        with contextlib.suppress(OSError):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def _refuse(scope: Scope, send: Send, code: int, status: dict[str, Any]) -> None:
@@ -291,40 +310,16 @@ async def _refuse(scope: Scope, send: Send, code: int, status: dict[str, Any]) -
 async def _pump_frames(stream: AsyncIterator[bytes], receive: Receive, send: Send) -> None:
     """One text frame per watch event until the stream ends or the client closes."""
 
-    async def until_disconnect() -> None:
-        while (await receive())["type"] != "websocket.disconnect":
-            pass
+    async def frames(chunk: bytes) -> None:
+        for line in chunk.splitlines():
+            if line:
+                await send({"type": "websocket.send", "text": line.decode()})
 
-    watcher = asyncio.ensure_future(until_disconnect())
-    closed_by_client = False
+    client_left = False
     try:
-        iterator = stream.__aiter__()
-        while True:
-            next_chunk = asyncio.ensure_future(iterator.__anext__())
-            done, _ = await asyncio.wait({next_chunk, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            if next_chunk not in done:
-                next_chunk.cancel()
-                with contextlib.suppress(BaseException):
-                    await next_chunk
-                closed_by_client = True
-                return
-            try:
-                chunk = next_chunk.result()
-            except StopAsyncIteration:
-                break
-            for line in chunk.splitlines():
-                if line:
-                    await send({"type": "websocket.send", "text": line.decode()})
-    except OSError:
-        closed_by_client = True
-        return
+        client_left = await _relay(stream, receive, "websocket.disconnect", frames)
     finally:
-        watcher.cancel()
-        aclose = getattr(stream, "aclose", None)
-        if aclose is not None:
-            with contextlib.suppress(BaseException):
-                await aclose()
-        if not closed_by_client:
+        if not client_left:
             with contextlib.suppress(BaseException):
                 await send({"type": "websocket.close", "code": 1000})
 

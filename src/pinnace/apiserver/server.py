@@ -9,6 +9,7 @@ serves the stored CRDs and makes sure what every cluster has exists
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import aiohttp
 
 from pinnace.apiserver import bootstrap, policy, registry, storage, watching
 from pinnace.kits import clocks
+from pinnace.kits.kube.objects import Object
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +50,14 @@ class ApiServer:
         *,
         settings: Settings | None = None,
         clock: clocks.Clock = clocks.SYSTEM,
+        validators: Mapping[
+            tuple[str, str], Callable[[Object, Object | None], list[dict[str, str]]]
+        ]
+        | None = None,
     ) -> None:
         self.settings = settings or Settings()
+        self.validators = dict(validators or {})
+        """Validating admission per (group, kind): see `admission.Validator`."""
         self.clock = clock
         self.store = storage.Store(data_dir / "state.db", history=self.settings.history)
         self.registry = registry.Registry()

@@ -1,6 +1,7 @@
 """The composition root: one process running the whole platform (`pinnace up`).
 
-Start order: the API server (store opened, system namespaces), the admin
+Start order: the API server (store opened, system namespaces; the domains'
+admission `VALIDATORS` passed in), the admin
 token and kubeconfig, the gateway on its port (the API server app mounted in
 process), the gateway's route watchers, the Kubeflow CRDs, the controller
 manager (the built-in controllers, then every domain's `setup(manager)` in
@@ -33,6 +34,7 @@ import uvicorn
 
 from pinnace import notebooks, pipelines, profiles, runtime
 from pinnace.api import crds, kinds
+from pinnace.apiserver import admission
 from pinnace.apiserver import app as api_app
 from pinnace.apiserver import server as api_server
 from pinnace.cli import kubeconfigs
@@ -40,6 +42,7 @@ from pinnace.controllers import builtin, manager
 from pinnace.gateway import app as gateway_app
 from pinnace.gateway import settings as gateway_settings
 from pinnace.kits.kube import clients, errors
+from pinnace.pipelines import admitting as pipeline_admission
 from pinnace.pipelines import pipelineruns as pipeline_runs
 from pinnace.pipelines import providers as pipeline_providers
 
@@ -50,6 +53,10 @@ DEFAULT_USER = "user@example.com"
 
 SETUPS: tuple[manager.Setup, ...] = (builtin.setup, profiles.setup, notebooks.setup)
 """What joins the controller manager, in order: the built-ins, then each domain's `setup`."""
+
+
+VALIDATORS: dict[tuple[str, str], admission.Validator] = {**pipeline_admission.VALIDATORS}
+"""Validating admission per (group, kind): a domain's checks run in the API server's write path."""
 
 
 def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
@@ -140,6 +147,7 @@ class Platform:
                 advertise_url=self.url,
                 authorization_mode="RBAC",
             ),
+            validators=VALIDATORS,
         )
         await self._api.start()
         token = kubeconfigs.admin_token(options.data_dir)

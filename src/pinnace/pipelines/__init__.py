@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 def setup(
     mgr: manager.Manager, *, settings: pipelineruns.Settings | None = None, workers: int = 2
 ) -> running.Controller:
-    """Add the PipelineRun controller to `mgr` (imports stay lazy: the launcher needs none)."""
+    """Add the PipelineRun and RecurringRun controllers to `mgr` (imports stay lazy: the launcher needs none)."""
     from pinnace.api import kinds
-    from pinnace.pipelines import pipelineruns, stores
+    from pinnace.pipelines import pipelineruns, recurringruns, stores
 
     if settings is None:
         import os
@@ -36,4 +36,5 @@ def setup(
     rec = pipelineruns.RunController(
         mgr.client, runs=runs, pods=pods, settings=settings, clock=mgr.clock
     )
+    recurringruns.setup(mgr)
     return mgr.controller("pipelinerun", rec, primary=runs, owns=[pods], workers=workers)

@@ -13,6 +13,7 @@ plain dicts (`pinnace.controllers.owning`, `statuses`).
 - `notebooks`: `Notebook` (kubeflow.org/v1).
 - `inferenceservices`: `InferenceService` (serving.kserve.io/v1beta1).
 - `pipelineruns`: `PipelineRun` (pipelines.kubeflow.org/v1alpha1) and `RunState`.
+- `recurringruns`: `RecurringRun` (pipelines.kubeflow.org/v1alpha1) and its `Mode`.
 - `profiles`: `Profile` (kubeflow.org/v1).
 
 The domain packages extend these with what they need; keep each small.
