@@ -16,9 +16,12 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture
 def bucket(seaweedfs: str, request: pytest.FixtureRequest) -> str:
-    """A fresh bucket for one test."""
-    name = "t-" + "".join(c for c in request.node.name.lower() if c.isalnum())[:40]
+    """`<bucket>/<prefix>` of this test's own: s3://{bucket}/... and fs paths both work.
+
+    One real bucket for the session: each SeaweedFS bucket is a collection that takes
+    volumes of its own, and `weed server` has few, so new buckets soon fail to write.
+    """
     fs = objectstores.filesystem(seaweedfs)
-    if not fs.exists(name):
-        fs.mkdir(name)
-    return name
+    if not fs.exists("tests"):
+        fs.mkdir("tests")
+    return "tests/" + "".join(c for c in request.node.name.lower() if c.isalnum())[:40]
