@@ -8,7 +8,9 @@ controller put in `$PINNACE_LAUNCH`, then `launch()`:
 2. resolves every placeholder of the command and args (`placeholders`);
 3. runs the command with a `pip` shim first on PATH and PYTHONPATH, so the
    compiler's `pip install kfp==X` prologue costs no pip process and never
-   changes the environment (`shim/pip`);
+   changes the environment (`shim/pip`); `packages_to_install` the
+   environment lacks come from a cached environment the shim links at the
+   task's overlay path, which is on PYTHONPATH (and its `bin/` on PATH);
 4. collects output parameters (executor_output.json, else the output files)
    and artifacts with their metadata, and writes `launches.Outputs` to the
    store, where the controller reads it. The command's exit code is ours.
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from pinnace.pipelines import launches, placeholders, staging, stores
+from pinnace.pipelines.shim.pip import overlays
 
 SHIM_DIR = Path(__file__).parent / "shim"
 
@@ -43,13 +46,30 @@ class LaunchError(Exception):
     """The task cannot run or its outputs cannot be collected; the pod fails with the message."""
 
 
+def in_workspace(value: Any, workspace: str) -> Any:
+    """A parameter value with the workspace placeholder, or a path under the workspace mount,
+    pointing at where this pod's workspace really is (the runtime's view of the mount)."""
+    if not isinstance(value, str) or not workspace:
+        return value
+    value = value.replace("{{$.workspace_path}}", launches.WORKSPACE_MOUNT)
+    mount = launches.WORKSPACE_MOUNT
+    if value == mount or value.startswith(mount + "/"):
+        return workspace + value[len(mount) :]
+    return value
+
+
 def executor_input(
-    launch: launches.Launch, work: Path, stage: staging.Stage | None = None
+    launch: launches.Launch,
+    work: Path,
+    *,
+    workspace: str = "",
+    stage: staging.Stage | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """KFP's ExecutorInput for this launch (inputs fetched), and artifact uri → local path."""
     stage = stage or staging.Stage(work)
     local: dict[str, str] = {}
-    inputs: dict[str, Any] = {"parameterValues": dict(launch.parameters), "artifacts": {}}
+    values = {k: in_workspace(v, workspace) for k, v in launch.parameters.items()}
+    inputs: dict[str, Any] = {"parameterValues": values, "artifacts": {}}
     for name, arts in launch.artifacts.items():
         items = []
         for art in arts:
@@ -93,8 +113,9 @@ def executor_input(
     return {"inputs": inputs, "outputs": outputs}, local
 
 
-def runtime_values(launch: launches.Launch) -> dict[str, str]:
+def runtime_values(launch: launches.Launch, workspace: str = "") -> dict[str, str]:
     return {
+        **({"workspace_path": workspace} if workspace else {}),
         "pipeline_job_name": launch.run,
         "pipeline_job_resource_name": launch.run,
         "pipeline_job_uuid": launch.run_uid,
@@ -104,18 +125,31 @@ def runtime_values(launch: launches.Launch) -> dict[str, str]:
     }
 
 
-def environment(work: Path, base: dict[str, str]) -> dict[str, str]:
-    """The command's environment: the pod's, with the pip shim first on PATH and PYTHONPATH."""
+def uv_binary() -> str:
+    """uv beside the launcher's interpreter (make install puts it there), else on PATH."""
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside) if beside.exists() else shutil.which("uv") or ""
+
+
+def environment(work: Path, base: dict[str, str], *, envs_dir: str = "") -> dict[str, str]:
+    """The command's environment: the pod's, with the pip shim first on PATH and PYTHONPATH,
+    then the task's overlay (`packages_to_install`, filled by the shim when needed)."""
     bin_dir = work / "bin"
     bin_dir.mkdir(exist_ok=True)
     pip = bin_dir / "pip"
     pip.write_text(_PIP_SCRIPT)
     pip.chmod(0o755)
+    overlay = work / "overlay"
     env = {k: v for k, v in base.items() if k not in stores.ENV_NAMES}
-    env["PATH"] = f"{bin_dir}{os.pathsep}{base.get('PATH', os.defpath)}"
-    py = base.get("PYTHONPATH")
-    env["PYTHONPATH"] = f"{SHIM_DIR}{os.pathsep}{py}" if py else str(SHIM_DIR)
+    path = [str(bin_dir), str(overlay / "bin"), base.get("PATH", os.defpath)]
+    env["PATH"] = os.pathsep.join(path)
+    py = [str(SHIM_DIR), str(overlay), *([base["PYTHONPATH"]] if base.get("PYTHONPATH") else [])]
+    env["PYTHONPATH"] = os.pathsep.join(py)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env[overlays.OVERLAY_ENV] = str(overlay)
+    if envs_dir:
+        env[overlays.ENVS_ENV] = envs_dir
+        env.setdefault(overlays.UV_ENV, uv_binary())
     return env
 
 
@@ -206,15 +240,16 @@ def run(argv: list[str], env: dict[str, str], log: Path | None) -> int:
 
 def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) -> int:
     """Run one task execution to the end; the exit code of the pod."""
-    base = dict(environ or os.environ)
     work = Path(tempfile.mkdtemp(prefix="pinnace-task-"))
+    base = dict(environ or os.environ)
+    workspace = base.get(launches.WORKSPACE_ENV, "")
     stage = staging.Stage(work, stores.S3.from_env(base))
     log_local = stores.local_path(launch.log_uri) if launch.log_uri else None
     log = Path(log_local) if log_local else (work / "main.log" if launch.log_uri else None)
     try:
         try:
-            executor, local = executor_input(launch, work, stage)
-            ctx = placeholders.Context(executor, local, runtime_values(launch))
+            executor, local = executor_input(launch, work, workspace=workspace, stage=stage)
+            ctx = placeholders.Context(executor, local, runtime_values(launch, workspace))
             argv = placeholders.resolve(launch.command, ctx) + placeholders.resolve(
                 launch.args, ctx
             )
@@ -222,7 +257,7 @@ def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) ->
             raise LaunchError(str(exc)) from exc
         if not argv:
             raise LaunchError("the executor has no command")
-        code = run(argv, environment(work, base), log)
+        code = run(argv, environment(work, base, envs_dir=launch.envs_dir), log)
         if code != 0:
             return code
         outputs = collect(launch, executor, work, stage)
