@@ -4,15 +4,20 @@ As on a KFP cluster, the namespace holds the kfp-launcher ConfigMap
 (`defaultPipelineRoot`, `providers`) and the Secret it names; a multi-step
 pipeline with every artifact type runs with no `pipelineRoot` of its own, and
 the test then lists and reads the objects in the bucket: each task's
-outputs.json, its artifacts, its executor output and its log.
+outputs.json, its artifacts, its executor output and its log. The same run's
+lineage is then asked for through `pinnace lineage` and the KFP artifacts API
+on the gateway.
 """
 
 # No `from __future__ import annotations`: kfp reads the components' annotations at runtime.
 
 import json
+import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from kfp import dsl
 from tests.e2e.conftest import Platform
@@ -169,3 +174,75 @@ def test_a_multi_step_pipeline_keeps_its_artifacts_and_logs_in_the_bucket(
     assert b"trained on 6 rows" in fs.cat(f"{prefix}/train/logs/{tasks['train']['podName']}.log")
     outputs = json.loads(fs.cat(f"{prefix}/evaluate/outputs.json"))
     assert outputs["parameters"] == {"Output": "6 rows, 6 in metadata"}
+
+
+def test_lineage_of_an_s3_run_through_the_cli_and_the_kfp_api(
+    platform: Platform, namespace: str, seaweedfs: str
+) -> None:
+    fs = objectstores.filesystem(seaweedfs)
+    bucket = "lineage"
+    fs.mkdir(bucket)
+    configure(platform, namespace, seaweedfs, bucket)
+    platform.kubectl(
+        "apply", "-f", "-", input=run_yaml("lin", namespace, ir_text(s3_pipeline), {"rows": 2})
+    )
+    status = finished(platform, namespace, "lin")
+    assert status["state"] == "SUCCEEDED", status.get("error")
+    tasks = {t["name"]: t for t in status["tasks"]}
+    model = tasks["train"]["outputs"]["artifacts"]["model"][0]["uri"]
+    data = tasks["make-data"]["outputs"]["artifacts"]["data"][0]["uri"]
+
+    def lineage(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pinnace.cli.main",
+                "lineage",
+                *args,
+                "--data-dir",
+                str(platform.data_dir),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    done = lineage(model, "--json", "-n", namespace)
+    assert done.returncode == 0, done.stderr
+    trace = json.loads(done.stdout)
+    assert trace["artifact"]["type"] == "system.Model"
+    assert trace["artifact"]["metadata"] == {"framework": "counting"}
+    assert (trace["producedBy"]["run"], trace["producedBy"]["task"]) == (
+        f"{namespace}/lin",
+        "train",
+    )
+    assert trace["producedBy"]["log"] == tasks["train"]["logUri"]
+    assert [(i["name"], i["uri"]) for i in trace["inputs"]] == [("data", data)]
+    assert [i["producedBy"][0]["task"] for i in trace["inputs"]] == ["make-data"]
+    assert [(c["task"], c["input"]) for c in trace["consumedBy"]] == [("evaluate", "model")]
+    assert trace["upstream"] == [data]
+    text = lineage(model)
+    assert text.returncode == 0 and "produced by" in text.stdout and "evaluate" in text.stdout
+    missing = lineage(f"s3://{bucket}/nothing")
+    assert missing.returncode == 1 and "no pipeline run produced or read" in missing.stderr
+
+    api = f"{platform.url}/pipeline/apis/v2beta1"
+    listed = httpx.get(f"{api}/artifacts", params={"namespace": namespace}, timeout=30)
+    assert listed.status_code == 200, listed.text
+    by_uri = {a["uri"]: a for a in listed.json()["artifacts"]}
+    assert by_uri[model]["artifact_type"] == "system.Model"
+    assert by_uri[model]["storage_provider"] == "s3"
+    one = httpx.get(f"{api}/artifacts/{by_uri[data]['artifact_id']}", timeout=30)
+    assert one.status_code == 200 and one.json()["metadata"] == {"rows": 2}
+    edges = httpx.get(
+        f"{api}/artifact_tasks",
+        params={"namespace": namespace, "artifact_ids": by_uri[data]["artifact_id"]},
+        timeout=30,
+    ).json()["artifact_tasks"]
+    assert sorted((e["task_id"], e["type"]) for e in edges) == [
+        ("evaluate", "TASK_OUTPUT_INPUT"),
+        ("make-data", "OUTPUT"),
+        ("train", "TASK_OUTPUT_INPUT"),
+    ]

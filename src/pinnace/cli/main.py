@@ -4,6 +4,7 @@
     pinnace status [--data-dir ~/.pinnace]             is it up, and what runs on it
     pinnace notebook create|stop|start|delete NAME     a Kubeflow notebook server
     pinnace profile add-contributor|remove-contributor  share a Profile's namespace
+    pinnace lineage ARTIFACT_URI [-n NS] [--json]      who made an artifact, from what, for whom
 
 kubectl is the tool for everything else: `export KUBECONFIG=<data-dir>/kubeconfig`.
 """
@@ -179,6 +180,33 @@ def notebook_delete(
     from pinnace.cli import notebooks
 
     _notebook_command(notebooks.delete(data_dir.expanduser(), namespace, name))
+
+
+@app.command()
+def lineage(
+    artifact_uri: Annotated[str, typer.Argument(help="The artifact's URI (or a local path).")],
+    namespace: Annotated[
+        str, typer.Option("--namespace", "-n", help="Only this namespace's runs (default: all).")
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the trace as JSON.")] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Which run and task produced an artifact, from which inputs, and what consumed it."""
+    import json
+
+    from pinnace.cli import lineage as lineages
+
+    try:
+        graph = asyncio.run(lineages.graph(data_dir.expanduser(), namespace or None))
+        trace = lineages.find(graph, artifact_uri)
+    except lineages.Failed as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    data = lineages.as_dict(graph, trace)
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        lineages.show(data, Console(soft_wrap=True))  # the answer to stdout, errors to stderr
 
 
 def _subcommands() -> None:
