@@ -56,6 +56,10 @@ def up(
             " namespace's Secret mlpipeline-minio-artifact."
         ),
     ] = "",
+    warm_start: Annotated[
+        bool,
+        typer.Option(help="Start pipeline task pods from a warm fork server per Python env."),
+    ] = True,
 ) -> None:
     """Start the API server, controllers, node agent and gateway in this process."""
     from pinnace.cli import platform
@@ -86,6 +90,7 @@ def up(
         watch_history=watch_history,
         pipeline_root=pipeline_root,
         s3_endpoint=s3_endpoint,
+        warm_start=warm_start,
     )
     try:
         _run(platform.run(options, on_ready=announce))
@@ -210,9 +215,10 @@ def lineage(
 
 
 def _subcommands() -> None:
-    from pinnace.cli import profiles
+    from pinnace.cli import profiles, serving
 
     app.add_typer(profiles.app, name="profile")
+    app.command("serve")(serving.command)
 
 
 _subcommands()

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 import prometheus_client
 import uvicorn
 
-from pinnace import notebooks, pipelines, profiles, runtime
+from pinnace import notebooks, pipelines, profiles, runtime, serving
 from pinnace.api import crds, kinds
 from pinnace.apiserver import admission
 from pinnace.apiserver import app as api_app
@@ -69,7 +69,10 @@ def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
     pipeline_settings = dataclasses.replace(
         defaults, pipeline_root=options.pipeline_root or defaults.pipeline_root, s3=s3
     )
-    return (functools.partial(pipelines.setup, settings=pipeline_settings),)
+    return (
+        functools.partial(pipelines.setup, settings=pipeline_settings),
+        functools.partial(serving.setup, data_dir=options.data_dir),
+    )
 
 
 class Stoppable(Protocol):
@@ -87,6 +90,8 @@ class Options:
     """The platform's default pipeline root; empty: under the data dir."""
     s3_endpoint: str = ""
     """The object store of s3:// roots that no namespace's kfp-launcher ConfigMap covers."""
+    warm_start: bool = True
+    """Task pods start from a warm fork server (runtime/forking.py, pipelines.warm_start)."""
 
 
 class _Server(uvicorn.Server):
@@ -203,6 +208,7 @@ class Platform:
                 data_dir=options.data_dir,
                 node_name=options.node_name,
                 api_url=self.url,
+                warm=pipelines.warm_start() if options.warm_start else None,
             )
         )
         self.ready = True

@@ -11,6 +11,8 @@ controller put in `$PINNACE_LAUNCH`, then `launch()`:
    changes the environment (`shim/pip`); `packages_to_install` the
    environment lacks come from a cached environment the shim links at the
    task's overlay path, which is on PYTHONPATH (and its `bin/` on PATH);
+   kfp's lightweight-component command itself runs inline when every
+   requirement is already met (`inlining`: no sh, no pip, no fresh interpreter);
 4. collects output parameters (executor_output.json, else the output files)
    and artifacts with their metadata, and writes `launches.Outputs` to the
    store, where the controller reads it. The command's exit code is ours.
@@ -25,16 +27,20 @@ the command succeeds or fails: the store holds logs after the pod is gone
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pinnace.pipelines import launches, placeholders, staging, stores
+from pinnace.pipelines import inlining, launches, placeholders, staging, stores
 from pinnace.pipelines.shim.pip import overlays
 
 SHIM_DIR = Path(__file__).parent / "shim"
@@ -213,29 +219,83 @@ def collect(
     return launches.Outputs(parameters=params, artifacts=arts)
 
 
-def run(argv: list[str], env: dict[str, str], log: Path | None) -> int:
-    """Run the command; with `log`, tee its stdout and stderr (one stream) into that file."""
+def run(argv: list[str], env: dict[str, str]) -> int:
+    """Run the command: kfp's lightweight command inline (`inlining`), anything else as is."""
     sys.stdout.flush()
+    code = inlining.run(argv, env)  # kfp's lightweight command without sh, pip, python
+    if code is not None:
+        return code
     try:
-        if log is None:
-            return subprocess.call(argv, env=env)
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("wb") as kept:
-            proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-            assert proc.stdout is not None
-            out = getattr(sys.stdout, "buffer", None)
-            with proc.stdout:
-                while chunk := os.read(proc.stdout.fileno(), 65536):
-                    if out is not None:
-                        out.write(chunk)
-                        out.flush()
-                    else:  # a replaced sys.stdout (tests) takes text
-                        sys.stdout.write(chunk.decode(errors="replace"))
-                    kept.write(chunk)
-                    kept.flush()
-            return proc.wait()
+        return subprocess.call(argv, env=env)
     except OSError as exc:
         raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+@contextlib.contextmanager
+def teed(log: Path, *, drain: float = 5.0) -> Iterator[None]:
+    """Meanwhile everything written to fd 1 and 2 — by the launcher, an inline run's forked
+    child or a command — goes on to the pod's log and also into `log` (one stream).
+
+    A forked pump (not a thread: the inline run forks) copies a pipe that stands in
+    for fds 1 and 2; it ends at EOF, once the last writer is gone. A background process
+    the command left holding the pipe gets `drain` seconds, then the pump is stopped.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    read, write = os.pipe()
+    out = os.dup(1)
+    pump = os.fork()
+    if pump == 0:  # the pump: pipe → the pod's log and the log file
+        code = 0
+        try:
+            os.close(write)
+            kept = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            while chunk := os.read(read, 65536):
+                _write_all(out, chunk)
+                _write_all(kept, chunk)
+        except BaseException:
+            code = 1
+        os._exit(code)
+    os.close(read)
+    err = os.dup(2)
+    os.dup2(write, 1)
+    os.dup2(write, 2)
+    os.close(write)
+    # Python's own streams on fds 1 and 2 meanwhile (an inline run writes through them;
+    # a host may have pointed them elsewhere, as pytest does).
+    saved = sys.stdout, sys.stderr
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - closed below
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115 - closed below
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.close()  # flushes; fds 1 and 2 stay open (closefd=False)
+        sys.stdout, sys.stderr = saved
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        os.close(out)
+        os.close(err)
+        _reap(pump, drain)
+
+
+def _reap(pid: int, drain: float) -> None:
+    deadline = time.monotonic() + drain
+    delay = 0.0005
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
+        time.sleep(delay)  # the pump drains what is left in the pipe, then sees EOF
+        delay = min(delay * 2, 0.05)
 
 
 def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) -> int:
@@ -257,7 +317,9 @@ def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) ->
             raise LaunchError(str(exc)) from exc
         if not argv:
             raise LaunchError("the executor has no command")
-        code = run(argv, environment(work, base, envs_dir=launch.envs_dir), log)
+        env = environment(work, base, envs_dir=launch.envs_dir)
+        with teed(log) if log is not None else contextlib.nullcontext():
+            code = run(argv, env)
         if code != 0:
             return code
         outputs = collect(launch, executor, work, stage)
