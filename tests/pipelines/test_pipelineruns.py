@@ -23,7 +23,7 @@ from pinnace.api import kinds
 from pinnace.cli import platform as cli_platform
 from pinnace.controllers import manager
 from pinnace.kits.kube import clients, objects
-from pinnace.pipelines import launches, pipelineruns, stores
+from pinnace.pipelines import launches, pipelineruns, providers, stores
 
 from . import builders
 from .builders import BASE
@@ -256,3 +256,21 @@ async def test_an_s3_root_without_a_provider_fails_the_run_naming_the_configmap(
     status = await state_is(kube, "nostore", "FAILED")
     assert "no S3 provider (ConfigMap ns/kfp-launcher" in status["error"]["message"]
     assert await pods(kube) == []
+
+
+def test_pinnace_up_options_set_the_platform_root_and_s3_provider(tmp_path: Path) -> None:
+    def settings_of(options: cli_platform.Options) -> pipelineruns.Settings:
+        (setup, *_) = cli_platform.domain_setups(options)
+        found: pipelineruns.Settings = setup.keywords["settings"]  # type: ignore[attr-defined]
+        return found
+
+    plain = settings_of(cli_platform.Options(data_dir=tmp_path))
+    assert plain.pipeline_root == stores.default_root(tmp_path) and plain.s3 is None
+    remote = settings_of(
+        cli_platform.Options(
+            data_dir=tmp_path, pipeline_root="s3://b/p", s3_endpoint="http://127.0.0.1:8333"
+        )
+    )
+    assert remote.pipeline_root == "s3://b/p"
+    assert remote.s3 is not None and remote.s3.url() == "http://127.0.0.1:8333"
+    assert remote.s3.secret == providers.SecretRef("mlpipeline-minio-artifact")
