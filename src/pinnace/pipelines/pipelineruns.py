@@ -170,6 +170,8 @@ class RunController:
         try:
             root = await self.pipeline_root(run, loaded.pipeline)
             store = None if stores.is_local(root) else await self.store(run, root)
+            cache_root = self.settings.pipeline_root  # cache entries: under the platform's root
+            cache_store = None if stores.is_local(cache_root) else await self.store(run, cache_root)
         except providers.ProviderError as exc:
             error = {"code": 9, "message": str(exc)}
             root = str(status.get("pipelineRoot") or "")
@@ -180,6 +182,7 @@ class RunController:
             await self.write(run, self.status(run, State.FAILED, now, root=root, error=error))
             return reconciling.DONE
         s3 = store.s3 if store is not None else None
+        cache_s3 = cache_store.s3 if cache_store is not None else None
         observed: dict[str, list[PodView]] = {}
         for view in views:
             observed.setdefault(view.task_id, []).append(view)
@@ -195,23 +198,28 @@ class RunController:
         namespace = objects.namespace_of(run)
 
         def cached(key: str) -> launches.Outputs | None:
-            return read_outputs(caching.entry_uri(self.settings.pipeline_root, namespace, key), s3)
+            return read_outputs(caching.entry_uri(cache_root, namespace, key), cache_s3)
 
         def outputs_of(uri: str) -> launches.Outputs | None:
             return read_outputs(uri, s3)
 
         records = {str(t["taskId"]): t for t in status.get("tasks") or [] if t.get("taskId")}
         args = (loaded.pipeline, info, loaded.arguments, records, observed, outputs_of)
-        if store is None:
+        remote = store is not None or cache_store is not None
+        if not remote:
             plan = advancing.advance(*args, self.clock.now(), cached)
         else:  # the pass reads outputs over the network: keep the event loop free
             plan = await asyncio.to_thread(advancing.advance, *args, self.clock.now(), cached)
-        for cache_key, outputs in plan.cache_puts.items():
-            stores.write_json(
-                caching.entry_uri(self.settings.pipeline_root, namespace, cache_key),
-                outputs.to_dict(),
-                s3,
-            )
+
+        def put_cache() -> None:
+            for cache_key, outputs in plan.cache_puts.items():
+                uri = caching.entry_uri(cache_root, namespace, cache_key)
+                stores.write_json(uri, outputs.to_dict(), cache_s3)
+
+        if remote and plan.cache_puts:
+            await asyncio.to_thread(put_cache)
+        else:
+            put_cache()
         if plan.creates:
             await self.workspace(run, loaded.pipeline)
         await self.create(run, plan.creates, store.env if store is not None else ())
