@@ -46,6 +46,7 @@ from pinnace.pipelines import admitting as pipeline_admission
 from pinnace.pipelines import pipelineruns as pipeline_runs
 from pinnace.pipelines import providers as pipeline_providers
 from pinnace.pipelines.restapi import app as kfp_api
+from pinnace.serving import admitting as serving_admission
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,10 @@ SETUPS: tuple[manager.Setup, ...] = (builtin.setup, profiles.setup, notebooks.se
 """What joins the controller manager, in order: the built-ins, then each domain's `setup`."""
 
 
-VALIDATORS: dict[tuple[str, str], admission.Validator] = {**pipeline_admission.VALIDATORS}
+VALIDATORS: dict[tuple[str, str], admission.Validator] = {
+    **pipeline_admission.VALIDATORS,
+    **serving_admission.VALIDATORS,
+}
 """Validating admission per (group, kind): a domain's checks run in the API server's write path."""
 
 
