@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pinnace.kits import clocks
+from pinnace.kits.kube.objects import Object
 from pinnace.pipelines import (
     caching,
     checks,
@@ -80,6 +81,10 @@ class Plan:
     """task id → name of the pod whose failure the record reports (for its log tail)."""
     cache_puts: dict[str, launches.Outputs] = field(default_factory=dict)
     """cache key → outputs of a task that just succeeded, for the cache."""
+    claims: list[Object] = field(default_factory=list)
+    """PersistentVolumeClaims that CreatePVC tasks made in this pass (created before pods)."""
+    claim_deletes: list[str] = field(default_factory=list)
+    """Claims that DeletePVC tasks deleted in this pass."""
     requeue_after: float | None = None
     state: State = State.RUNNING
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -499,6 +504,8 @@ class _Pass:
         if executor.importer is not None:
             return self.imported(task, task_id, parent, executor.importer, inputs)
         assert executor.container is not None
+        if executor.container.image in platforms.CLAIM_IMAGES:
+            return self.claim(task, task_id, parent, executor.container.image, inputs)
         views = sorted(self.observed.get(task_id, []), key=lambda v: v.attempt)
         latest = views[-1] if views else None
         retry = task.retry or specs.Retry()
@@ -541,7 +548,15 @@ class _Pass:
                     attempt=attempt,
                     name=name,
                     container=executor.container,
-                    launch=self.launch(task, task_id, comp, executor.container, inputs, name),
+                    launch=self.launch(
+                        task,
+                        task_id,
+                        comp,
+                        executor.container,
+                        inputs,
+                        name,
+                        mounts=settings.mount_paths if settings else (),
+                    ),
                     settings=settings or platforms.PodSettings(),
                 )
             )
@@ -589,6 +604,34 @@ class _Pass:
         self.record(task_id, task, parent, state=State.RUNNING)
         return None
 
+    def claim(
+        self, task: specs.Task, task_id: str, parent: str | None, image: str, inputs: _Scope
+    ) -> _Done:
+        """A CreatePVC/DeletePVC task: done in this pass, the claim written by the controller."""
+        try:
+            action = platforms.claim_action(
+                image, inputs.parameters, run=self.run.name, namespace=self.run.namespace
+            )
+        except platforms.ResolveError as exc:
+            error = {"code": 1, "message": f"task {task.name!r}: {exc}"}
+            self.record(task_id, task, parent, state=State.FAILED, error=error)
+            return _Done(State.FAILED, error=error)
+        if action.create is not None:
+            self.plan.claims.append(action.create)
+            result = _Done(State.SUCCEEDED, {"name": action.name})
+        else:
+            self.plan.claim_deletes.append(action.name)
+            result = _Done(State.SUCCEEDED)
+        self.record(
+            task_id,
+            task,
+            parent,
+            state=State.SUCCEEDED,
+            inputs=_inputs(inputs),
+            outputs=_outputs(result),
+        )
+        return result
+
     def imported(
         self,
         task: specs.Task,
@@ -620,6 +663,8 @@ class _Pass:
         container: specs.Container,
         inputs: _Scope,
         pod: str,
+        *,
+        mounts: tuple[str, ...] = (),
     ) -> launches.Launch:
         task_uri = self.run.task_uri(task_id)
         return launches.Launch(
@@ -650,6 +695,7 @@ class _Pass:
                 for k, a in comp.outputs.artifacts.items()
             },
             envs_dir=self.run.envs_dir,
+            mounts=mounts,
             log_uri=self.run.log_uri(task_id, pod),
         )
 

@@ -8,8 +8,9 @@ any pod it owns changing enqueues the run's key, and `reconcile` then
 2. reads the run's task pods from the informer cache (`states.PodView`);
 3. runs one engine pass (`advancing.advance`), which reads finished tasks'
    outputs from the artifact store;
-4. creates the run's workspace claim if the platform spec asks for one, then
-   the pods the pass asks for (deterministic names: AlreadyExists means done), fetches the log tail of newly failed task pods through the
+4. creates the run's workspace claim if the platform spec asks for one, the
+   claims CreatePVC tasks make (and deletes DeletePVC's), then the pods the
+   pass asks for (deterministic names: AlreadyExists means done), fetches the log tail of newly failed task pods through the
    pods/log API, and writes status only when it changed, carrying the read
    resourceVersion (a stale cache answers 409 and the runner retries).
 `spec.cancel` deletes the run's active pods: CANCELING, then CANCELED.
@@ -222,6 +223,7 @@ class RunController:
             put_cache()
         if plan.creates:
             await self.workspace(run, loaded.pipeline)
+        await self.claims(run, plan)
         await self.create(run, plan.creates, store.env if store is not None else ())
         await self.add_log_tails(run, records, plan)
         run_error: dict[str, Any] | None = None
@@ -278,6 +280,16 @@ class RunController:
             await self.client.create(
                 kinds.PERSISTENTVOLUMECLAIMS, body, namespace=objects.namespace_of(run)
             )
+
+    async def claims(self, run: Object, plan: advancing.Plan) -> None:
+        """What CreatePVC/DeletePVC tasks did in this pass, before their status is written."""
+        namespace = objects.namespace_of(run)
+        for body in plan.claims:
+            with contextlib.suppress(errors.AlreadyExists):
+                await self.client.create(kinds.PERSISTENTVOLUMECLAIMS, body, namespace=namespace)
+        for name in plan.claim_deletes:
+            with contextlib.suppress(errors.NotFound):
+                await self.client.delete(kinds.PERSISTENTVOLUMECLAIMS, name, namespace=namespace)
 
     async def create(
         self,
