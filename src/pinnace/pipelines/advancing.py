@@ -64,6 +64,13 @@ class Run:
     """None: each task's cachingOptions; True/False: every task (`spec.enableCaching`)."""
     envs_dir: str = ""
     """Where tasks' `packages_to_install` environments are cached (`launches.Launch`)."""
+    retries: int = 0
+    """Run-level retries asked for (`spec.retries`, KFP's `:retry`): each gives every failed
+    task a fresh round of its attempts."""
+
+    def last_attempt(self, max_count: int) -> int:
+        """The highest attempt number a task with `set_retry(max_count)` may reach."""
+        return (self.retries + 1) * (max_count + 1) - 1
 
     def task_uri(self, task_id: str) -> str:
         return stores.join(self.pipeline_root, self.namespace, self.name, self.uid, task_id)
@@ -528,7 +535,9 @@ class _Pass:
                     outputs=_outputs(result),
                 )
                 return result
-        if latest is None or (latest.phase == "Failed" and latest.attempt < retry.max_count):
+        if latest is None or (
+            latest.phase == "Failed" and latest.attempt < self.run.last_attempt(retry.max_count)
+        ):
             attempt = 0 if latest is None else latest.attempt + 1
             if latest is not None and latest.finished_at is not None:
                 wait = retry.delay(attempt) - (self.now - latest.finished_at).total_seconds()

@@ -160,9 +160,12 @@ class RunController:
             return reconciling.DONE
         status = run.get("status") or {}
         state = State(status.get("state") or State.PENDING.value)
-        if state.terminal:
-            return reconciling.DONE
         spec = run.get("spec") or {}
+        retries = int(spec.get("retries") or 0)
+        # KFP's retry: `spec.retries` past the round the status saw resumes a finished run
+        retrying = state.terminal and retries > int(status.get("retries") or 0)
+        if state.terminal and not retrying:
+            return reconciling.DONE
         now = clocks.rfc3339(self.clock.now())
         views = [v for v in (PodView.of(p) for p in self.pods.owned_by(objects.uid_of(run))) if v]
         if spec.get("cancel"):
@@ -195,6 +198,7 @@ class RunController:
             max_parallel=self.settings.parallel(),
             caching=spec.get("enableCaching") if self.settings.caching else False,
             envs_dir=self.settings.envs_dir,
+            retries=retries,
         )
         namespace = objects.namespace_of(run)
 
@@ -205,6 +209,9 @@ class RunController:
             return read_outputs(uri, s3)
 
         records = {str(t["taskId"]): t for t in status.get("tasks") or [] if t.get("taskId")}
+        if retrying:  # what failed or was canceled runs again; what succeeded stays done
+            keep = (State.SUCCEEDED.value, State.SKIPPED.value)
+            records = {k: r for k, r in records.items() if r.get("state") in keep}
         args = (loaded.pipeline, info, loaded.arguments, records, observed, outputs_of)
         remote = store is not None or cache_store is not None
         if not remote:
@@ -400,6 +407,9 @@ class RunController:
             "pipelineRoot": root,
             "stateHistory": history,
         }
+        retries = int((run.get("spec") or {}).get("retries") or 0)
+        if retries:
+            new["retries"] = retries  # the retry round this status has taken up
         if tasks is not None:
             new["tasks"] = tasks
         elif old.get("tasks"):
