@@ -71,7 +71,10 @@ def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
         pipeline_providers.S3Provider(endpoint=options.s3_endpoint) if options.s3_endpoint else None
     )
     pipeline_settings = dataclasses.replace(
-        defaults, pipeline_root=options.pipeline_root or defaults.pipeline_root, s3=s3
+        defaults,
+        pipeline_root=options.pipeline_root or defaults.pipeline_root,
+        s3=s3,
+        node_name=options.node_name,
     )
     return (
         functools.partial(pipelines.setup, settings=pipeline_settings),

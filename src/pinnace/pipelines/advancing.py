@@ -143,6 +143,12 @@ def _upstream(task: specs.Task) -> Iterator[str]:
             yield ab.source.task
 
 
+def _parent_prefix(task_id: str) -> str:
+    """`a/b/c` → `a/b/`; `c` → `` (the prefix `dag()` gives its direct children)."""
+    parent, slash, _ = task_id.rpartition("/")
+    return parent + slash
+
+
 class _Pass:
     def __init__(
         self,
@@ -159,6 +165,13 @@ class _Pass:
         self.run = run
         self.old = records
         self.records: dict[str, Record] = {k: dict(v) for k, v in records.items()}
+        self.failed_in = {
+            _parent_prefix(str(r["taskId"]))
+            for r in records.values()
+            if State(r.get("state") or "PENDING") is State.FAILED
+        }
+        """DAG prefixes with a failed direct child (once per pass: a loop of N iterations
+        would otherwise scan every record N times)."""
         self.observed = observed
         self.read_outputs = read_outputs
         self.now = now
@@ -279,12 +292,7 @@ class _Pass:
         assert comp.dag is not None
         done: dict[str, _Done] = {}
         waiting = False
-        failed = any(
-            State(r.get("state") or "PENDING") is State.FAILED
-            and r["taskId"].startswith(prefix)
-            and r["taskId"][len(prefix) :].count("/") == 0
-            for r in self.old.values()
-        )
+        failed = prefix in self.failed_in
         for task in _order(comp.dag):
             task_id = prefix + task.name
             ups = [done.get(u) for u in set(_upstream(task)) if u in comp.dag.tasks]

@@ -70,6 +70,9 @@ class Settings:
     """False: no task is ever served from the cache, whatever the run or the IR say."""
     envs_dir: str = ""
     """Cached `packages_to_install` environments (empty: tasks may not install packages)."""
+    node_name: str = ""
+    """Bind task pods to this node when creating them (as a DaemonSet's pods are), saving
+    the scheduler's round trip per task; empty: the scheduler places them."""
     s3: providers.S3Provider | None = None
     """The object store of s3:// roots a namespace's kfp-launcher ConfigMap does not cover."""
     store_ttl: float = 30.0
@@ -310,6 +313,7 @@ class RunController:
                 run,
                 service_account=str((run.get("spec") or {}).get("serviceAccountName") or ""),
                 env=env,
+                node_name=self.settings.node_name,
             )
             with contextlib.suppress(errors.AlreadyExists):
                 await self.client.create(kinds.PODS, body, namespace=objects.namespace_of(run))

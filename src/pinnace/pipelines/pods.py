@@ -53,9 +53,11 @@ def manifest(
     run: Object,
     *,
     service_account: str = "",
+    node_name: str = "",
     env: Sequence[Object] = (),
 ) -> Object:
-    """The pod; `env` adds the launcher's own variables (the object store's, from a Secret)."""
+    """The task pod; `node_name` binds it at creation (no scheduler round trip); `env` adds
+    the launcher's own variables (the object store's, from a Secret)."""
     c = req.container
     extra = req.settings
     env_vars: list[Object] = [{"name": k, "value": v} for k, v in c.env]
@@ -88,6 +90,8 @@ def manifest(
         spec["activeDeadlineSeconds"] = extra.active_deadline_seconds
     if service_account:
         spec["serviceAccountName"] = service_account
+    if node_name:
+        spec["nodeName"] = node_name
     return {
         "apiVersion": "v1",
         "kind": "Pod",
