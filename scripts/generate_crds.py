@@ -634,6 +634,7 @@ def pipeline_run() -> S:
             "startedAt": DATE_TIME,
             "finishedAt": DATE_TIME,
             "podName": STRING,
+            "logUri": STRING,
             "executionId": STRING,
             "cached": BOOL,
             "attempts": INT32,

@@ -206,3 +206,22 @@ def test_the_pip_shim_refuses_what_the_environment_lacks(
     done = pip("install", requirement, tmp_path=tmp_path)
     assert done.returncode == 1
     assert words in done.stderr and "never install" in done.stderr
+
+
+def test_the_task_log_is_kept_in_the_store_also_when_the_command_fails(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    task = (tmp_path / "task").as_uri()
+    launch = launches.Launch(
+        run="r",
+        namespace="ns",
+        task="t",
+        task_id="t",
+        command=("sh", "-c", "echo working; echo broken >&2; exit 3"),
+        args=(),
+        outputs_uri=stores.join(task, stores.OUTPUTS),
+        log_uri=stores.join(task, "logs", "pod-1.log"),
+    )
+    assert launching.launch(launch, environ=env()) == 3
+    assert stores.read_text(launch.log_uri) == "working\nbroken\n"
+    assert "working\nbroken\n" in capfd.readouterr().out, "the pod's log still gets it all"

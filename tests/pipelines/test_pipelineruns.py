@@ -16,13 +16,14 @@ from typing import Any
 import pytest
 from kfp import dsl
 from tests.controllers.helpers import real_apiserver
+from tests.support import objectstores
 
 from pinnace import pipelines
 from pinnace.api import kinds
 from pinnace.cli import platform as cli_platform
 from pinnace.controllers import manager
 from pinnace.kits.kube import clients, objects
-from pinnace.pipelines import launches, pipelineruns, stores
+from pinnace.pipelines import launches, pipelineruns, providers, stores
 
 from . import builders
 from .builders import BASE
@@ -102,10 +103,10 @@ def launch_of(pod: dict[str, Any]) -> launches.Launch:
 
 
 async def finish(
-    client: clients.Client, pod: dict[str, Any], code: int = 0, **outputs: Any
+    client: clients.Client, pod: dict[str, Any], code: int = 0, write: bool = True, **outputs: Any
 ) -> None:
-    """Play the launcher (outputs file) and the node agent (terminated status)."""
-    if code == 0:
+    """Play the launcher (outputs file, unless `write` is False) and the node agent (status)."""
+    if code == 0 and write:
         stores.write_json(
             launch_of(pod).outputs_uri, launches.Outputs(parameters=outputs).to_dict()
         )
@@ -223,3 +224,93 @@ async def test_retry_runs_the_failed_task_again_and_keeps_what_succeeded(
         "RUNNING",
         "SUCCEEDED",
     ]
+
+
+async def test_an_s3_root_takes_its_store_from_the_kfp_launcher_configmap(
+    kube: clients.Client, seaweedfs: str, bucket: str
+) -> None:
+    providers_doc = (
+        "s3:\n  default:\n"
+        f"    endpoint: {seaweedfs}\n"
+        "    credentials:\n      secretRef:\n        secretName: s3-creds\n"
+    )
+    await kube.create(
+        kinds.CONFIGMAPS,
+        {
+            "metadata": {"name": "kfp-launcher"},
+            "data": {"defaultPipelineRoot": f"s3://{bucket}/p", "providers": providers_doc},
+        },
+        namespace=NS,
+    )
+    secret = {"accesskey": objectstores.KEY, "secretkey": objectstores.SECRET}
+    await kube.create(
+        kinds.SECRETS, {"metadata": {"name": "s3-creds"}, "stringData": secret}, namespace=NS
+    )
+    await submit(kube, "remote", builders.compiled(chain), x=1)
+    (first,) = await until(lambda: pods(kube))
+    env = {e["name"]: e for e in first["spec"]["containers"][0]["env"]}
+    assert env[stores.ENV_ENDPOINT]["value"] == seaweedfs
+    assert env[stores.ENV_SECRET_KEY]["valueFrom"] == {
+        "secretKeyRef": {"name": "s3-creds", "key": "secretkey"}
+    }
+    assert objectstores.SECRET not in str(first["spec"]), "no secret in the pod spec"
+    launch = launch_of(first)
+    assert launch.outputs_uri.startswith(f"s3://{bucket}/p/{NS}/remote/")
+    assert launch.log_uri == stores.join(
+        launch.task_root, "logs", f"{first['metadata']['name']}.log"
+    )
+    s3 = stores.S3(endpoint=seaweedfs, access_key=objectstores.KEY, secret_key=objectstores.SECRET)
+    stores.write_json(launch.outputs_uri, launches.Outputs(parameters={"Output": 2}).to_dict(), s3)
+    await finish(kube, first, code=0, write=False)
+
+    async def second() -> dict[str, Any] | None:
+        found = [p for p in await pods(kube) if p["metadata"]["name"] != first["metadata"]["name"]]
+        return found[0] if found else None
+
+    pod2 = await until(second)
+    assert launch_of(pod2).parameters == {"a": 2, "b": 10}, "outputs were read from the bucket"
+    stores.write_json(
+        launch_of(pod2).outputs_uri, launches.Outputs(parameters={"Output": 12}).to_dict(), s3
+    )
+    await finish(kube, pod2, code=0, write=False)
+    status = await state_is(kube, "remote", "SUCCEEDED")
+    assert status["pipelineRoot"] == f"s3://{bucket}/p"
+    assert status["outputs"]["parameters"] == {"Output": 12}
+    assert all(t["logUri"].startswith(f"s3://{bucket}/p/") for t in status["tasks"])
+
+
+async def test_an_s3_root_without_a_provider_fails_the_run_naming_the_configmap(
+    kube: clients.Client,
+) -> None:
+    ir = builders.compiled(chain)
+    await kube.create(
+        kinds.PIPELINERUNS,
+        {
+            "apiVersion": "pipelines.kubeflow.org/v1alpha1",
+            "kind": "PipelineRun",
+            "metadata": {"name": "nostore", "namespace": NS},
+            "spec": {"pipelineSpec": ir, "runtimeConfig": {"pipelineRoot": "s3://b/p"}},
+        },
+        namespace=NS,
+    )
+    status = await state_is(kube, "nostore", "FAILED")
+    assert "no S3 provider (ConfigMap ns/kfp-launcher" in status["error"]["message"]
+    assert await pods(kube) == []
+
+
+def test_pinnace_up_options_set_the_platform_root_and_s3_provider(tmp_path: Path) -> None:
+    def settings_of(options: cli_platform.Options) -> pipelineruns.Settings:
+        (setup, *_) = cli_platform.domain_setups(options)
+        found: pipelineruns.Settings = setup.keywords["settings"]  # type: ignore[attr-defined]
+        return found
+
+    plain = settings_of(cli_platform.Options(data_dir=tmp_path))
+    assert plain.pipeline_root == stores.default_root(tmp_path) and plain.s3 is None
+    remote = settings_of(
+        cli_platform.Options(
+            data_dir=tmp_path, pipeline_root="s3://b/p", s3_endpoint="http://127.0.0.1:8333"
+        )
+    )
+    assert remote.pipeline_root == "s3://b/p"
+    assert remote.s3 is not None and remote.s3.url() == "http://127.0.0.1:8333"
+    assert remote.s3.secret == providers.SecretRef("mlpipeline-minio-artifact")

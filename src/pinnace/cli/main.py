@@ -5,6 +5,7 @@
     pinnace run pipeline.py|pipeline.yaml [-p k=v]     submit a pipeline run and follow its DAG
     pinnace notebook create|stop|start|delete NAME     a Kubeflow notebook server
     pinnace profile add-contributor|remove-contributor  share a Profile's namespace
+    pinnace lineage ARTIFACT_URI [-n NS] [--json]      who made an artifact, from what, for whom
 
 kubectl is the tool for everything else: `export KUBECONFIG=<data-dir>/kubeconfig`.
 """
@@ -43,6 +44,19 @@ def up(
         int, typer.Option(help="Changes kept for watch resumption; older versions get 410.")
     ] = 20_000,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    pipeline_root: Annotated[
+        str,
+        typer.Option(
+            help="Default pipeline root, e.g. s3://bucket/prefix (default: the data dir)."
+        ),
+    ] = "",
+    s3_endpoint: Annotated[
+        str,
+        typer.Option(
+            help="S3 endpoint of s3:// roots no kfp-launcher ConfigMap covers; keys from the"
+            " namespace's Secret mlpipeline-minio-artifact."
+        ),
+    ] = "",
     warm_start: Annotated[
         bool,
         typer.Option(help="Start pipeline task pods from a warm fork server per Python env."),
@@ -75,6 +89,8 @@ def up(
         data_dir=data_dir.expanduser().resolve(),
         port=port,
         watch_history=watch_history,
+        pipeline_root=pipeline_root,
+        s3_endpoint=s3_endpoint,
         warm_start=warm_start,
     )
     try:
@@ -223,6 +239,33 @@ def notebook_delete(
     from pinnace.cli import notebooks
 
     _notebook_command(notebooks.delete(data_dir.expanduser(), namespace, name))
+
+
+@app.command()
+def lineage(
+    artifact_uri: Annotated[str, typer.Argument(help="The artifact's URI (or a local path).")],
+    namespace: Annotated[
+        str, typer.Option("--namespace", "-n", help="Only this namespace's runs (default: all).")
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the trace as JSON.")] = False,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Which run and task produced an artifact, from which inputs, and what consumed it."""
+    import json
+
+    from pinnace.cli import lineage as lineages
+
+    try:
+        graph = asyncio.run(lineages.graph(data_dir.expanduser(), namespace or None))
+        trace = lineages.find(graph, artifact_uri)
+    except lineages.Failed as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from exc
+    data = lineages.as_dict(graph, trace)
+    if as_json:
+        print(json.dumps(data, indent=2))
+    else:
+        lineages.show(data, Console(soft_wrap=True))  # the answer to stdout, errors to stderr
 
 
 def _subcommands() -> None:

@@ -44,6 +44,7 @@ from pinnace.gateway import settings as gateway_settings
 from pinnace.kits.kube import clients, errors
 from pinnace.pipelines import admitting as pipeline_admission
 from pinnace.pipelines import pipelineruns as pipeline_runs
+from pinnace.pipelines import providers as pipeline_providers
 from pinnace.pipelines.restapi import app as kfp_api
 from pinnace.serving import admitting as serving_admission
 
@@ -65,8 +66,15 @@ VALIDATORS: dict[tuple[str, str], admission.Validator] = {
 
 def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
     """The domains' `setup`s that need the platform's options (pipelines: the data dir)."""
+    defaults = pipeline_runs.Settings.for_data_dir(options.data_dir)
+    s3 = (
+        pipeline_providers.S3Provider(endpoint=options.s3_endpoint) if options.s3_endpoint else None
+    )
     pipeline_settings = dataclasses.replace(
-        pipeline_runs.Settings.for_data_dir(options.data_dir), node_name=options.node_name
+        defaults,
+        pipeline_root=options.pipeline_root or defaults.pipeline_root,
+        s3=s3,
+        node_name=options.node_name,
     )
     return (
         functools.partial(pipelines.setup, settings=pipeline_settings),
@@ -85,6 +93,10 @@ class Options:
     host: str = "127.0.0.1"
     node_name: str = "pinnace"
     watch_history: int = 20_000
+    pipeline_root: str = ""
+    """The platform's default pipeline root; empty: under the data dir."""
+    s3_endpoint: str = ""
+    """The object store of s3:// roots that no namespace's kfp-launcher ConfigMap covers."""
     warm_start: bool = True
     """Task pods start from a warm fork server (runtime/forking.py, pipelines.warm_start)."""
 

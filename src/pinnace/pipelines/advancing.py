@@ -75,6 +75,10 @@ class Run:
     def task_uri(self, task_id: str) -> str:
         return stores.join(self.pipeline_root, self.namespace, self.name, self.uid, task_id)
 
+    def log_uri(self, task_id: str, pod: str) -> str:
+        """The task log artifact of one attempt (its pod), beside the task's outputs."""
+        return stores.join(self.task_uri(task_id), "logs", f"{pod}.log")
+
 
 @dataclass
 class Plan:
@@ -567,6 +571,7 @@ class _Pass:
                         comp,
                         executor.container,
                         inputs,
+                        name,
                         mounts=settings.mount_paths if settings else (),
                     ),
                     settings=settings or platforms.PodSettings(),
@@ -578,11 +583,19 @@ class _Pass:
                 parent,
                 state=State.RUNNING,
                 podName=name,
+                logUri=self.run.log_uri(task_id, name),
                 attempts=attempt + 1,
                 inputs=_inputs(inputs),
             )
             return None
-        self.record(task_id, task, parent, podName=latest.name, attempts=latest.attempt + 1)
+        self.record(
+            task_id,
+            task,
+            parent,
+            podName=latest.name,
+            logUri=self.run.log_uri(task_id, latest.name),
+            attempts=latest.attempt + 1,
+        )
         if latest.phase == "Succeeded":
             outputs = self.read_outputs(stores.join(self.run.task_uri(task_id), stores.OUTPUTS))
             if outputs is None:
@@ -666,6 +679,7 @@ class _Pass:
         comp: specs.Component,
         container: specs.Container,
         inputs: _Scope,
+        pod: str,
         *,
         mounts: tuple[str, ...] = (),
     ) -> launches.Launch:
@@ -699,6 +713,7 @@ class _Pass:
             },
             envs_dir=self.run.envs_dir,
             mounts=mounts,
+            log_uri=self.run.log_uri(task_id, pod),
         )
 
     def cache_key(

@@ -84,6 +84,8 @@ class Launch:
     """Where cached `packages_to_install` environments live (empty: the pip shim refuses)."""
     mounts: tuple[str, ...] = ()
     """The pod's mount paths (platform spec, workspace), in `MOUNT_ENV` order."""
+    log_uri: str = ""
+    """Where the command's output is kept as the task's log artifact (outlives the pod)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -114,6 +116,7 @@ class Launch:
             },
             envs_dir=d.get("envs_dir") or "",
             mounts=tuple(d.get("mounts") or ()),
+            log_uri=d.get("log_uri") or "",
         )
 
 

@@ -18,22 +18,31 @@ controller put in `$PINNACE_LAUNCH`, then `launch()`:
 4. collects output parameters (executor_output.json, else the output files)
    and artifacts with their metadata, and writes `launches.Outputs` to the
    store, where the controller reads it. The command's exit code is ours.
-Artifacts on a `file://` root are read and written in place; remote roots
-(s3://) are not staged yet.
+Artifacts on a `file://` root are read and written in place; on a remote
+root (s3://, credentials from `PINNACE_S3_*`, which the command does not
+see) inputs are downloaded first and the task's directory is uploaded after
+(`staging`). The command's stdout and stderr are teed, as one stream, into
+the pod's log and the task's log artifact (`Launch.log_uri`), kept whether
+the command succeeds or fails: the store holds logs after the pod is gone
+(docs/design/pipelines.md, "Task logs").
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pinnace.pipelines import inlining, launches, placeholders, stores
+from pinnace.pipelines import inlining, launches, placeholders, staging, stores
 from pinnace.pipelines.shim.pip import overlays
 
 SHIM_DIR = Path(__file__).parent / "shim"
@@ -43,13 +52,6 @@ _PIP_SCRIPT = '#!/bin/sh\nexec python3 -m pip "$@"\n'
 
 class LaunchError(Exception):
     """The task cannot run or its outputs cannot be collected; the pod fails with the message."""
-
-
-def _local(uri: str) -> str:
-    path = stores.local_path(uri)
-    if path is None:
-        raise LaunchError(f"artifact {uri!r}: only file:// pipeline roots are supported yet")
-    return path
 
 
 def mount_views(launch: launches.Launch, environ: dict[str, str]) -> dict[str, str]:
@@ -75,16 +77,21 @@ def in_mounts(value: Any, views: dict[str, str]) -> Any:
 
 
 def executor_input(
-    launch: launches.Launch, work: Path, *, views: dict[str, str] | None = None
+    launch: launches.Launch,
+    work: Path,
+    *,
+    views: dict[str, str] | None = None,
+    stage: staging.Stage | None = None,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """KFP's ExecutorInput for this launch, and artifact uri → local path."""
+    """KFP's ExecutorInput for this launch (inputs fetched), and artifact uri → local path."""
+    stage = stage or staging.Stage(work)
     local: dict[str, str] = {}
     values = {k: in_mounts(v, views or {}) for k, v in launch.parameters.items()}
     inputs: dict[str, Any] = {"parameterValues": values, "artifacts": {}}
     for name, arts in launch.artifacts.items():
         items = []
         for art in arts:
-            path = _local(art.uri)
+            path = stage.fetch(art.uri)
             local[art.uri] = path
             items.append(
                 {
@@ -97,7 +104,7 @@ def executor_input(
         inputs["artifacts"][name] = {"artifacts": items}
     # kfp's executor takes the directory of this file as the task root (`dsl.get_uri()`),
     # so it lives in the task's directory of the store, where artifacts it names persist.
-    root = Path(_local(launch.task_root)) if launch.task_root else work
+    root = Path(stage.local(launch.task_root)) if launch.task_root else work
     root.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, Any] = {
         "parameters": {},
@@ -107,7 +114,7 @@ def executor_input(
     for name in launch.output_parameters:
         outputs["parameters"][name] = {"outputFile": str(work / "parameters" / name)}
     for name, out in launch.output_artifacts.items():
-        path = _local(out.uri)
+        path = stage.local(out.uri)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         local[path] = path
         outputs["artifacts"][name] = {
@@ -151,7 +158,7 @@ def environment(work: Path, base: dict[str, str], *, envs_dir: str = "") -> dict
     pip.write_text(_PIP_SCRIPT)
     pip.chmod(0o755)
     overlay = work / "overlay"
-    env = dict(base)
+    env = {k: v for k, v in base.items() if k not in stores.ENV_NAMES}
     path = [str(bin_dir), str(overlay / "bin"), base.get("PATH", os.defpath)]
     env["PATH"] = os.pathsep.join(path)
     py = [str(SHIM_DIR), str(overlay), *([base["PYTHONPATH"]] if base.get("PYTHONPATH") else [])]
@@ -182,8 +189,14 @@ def parse_parameter(ptype: str, text: str) -> Any:
         return text
 
 
-def collect(launch: launches.Launch, executor: dict[str, Any], work: Path) -> launches.Outputs:
+def collect(
+    launch: launches.Launch,
+    executor: dict[str, Any],
+    work: Path,
+    stage: staging.Stage | None = None,
+) -> launches.Outputs:
     """Outputs from executor_output.json and the output files, as the controller reads them."""
+    stage = stage or staging.Stage(work)
     out_file = Path(executor["outputs"]["outputFile"])
     written: dict[str, Any] = json.loads(out_file.read_text()) if out_file.exists() else {}
     values = written.get("parameterValues") or {}
@@ -204,7 +217,8 @@ def collect(launch: launches.Launch, executor: dict[str, Any], work: Path) -> la
     for name, out in launch.output_artifacts.items():
         entries = (reported.get(name) or {}).get("artifacts") or []
         first = entries[0] if entries else {}
-        uri = stores.to_uri(str(first.get("uri") or _local(out.uri)))
+        reported_uri = str(first.get("uri") or "")
+        uri = stage.uri(reported_uri) if reported_uri else out.uri
         arts[name] = (
             launches.Artifact(
                 uri=uri,
@@ -217,36 +231,124 @@ def collect(launch: launches.Launch, executor: dict[str, Any], work: Path) -> la
     return launches.Outputs(parameters=params, artifacts=arts)
 
 
+def run(argv: list[str], env: dict[str, str]) -> int:
+    """Run the command: kfp's lightweight command inline (`inlining`), anything else as is."""
+    sys.stdout.flush()
+    code = inlining.run(argv, env)  # kfp's lightweight command without sh, pip, python
+    if code is not None:
+        return code
+    try:
+        return subprocess.call(argv, env=env)
+    except OSError as exc:
+        raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+@contextlib.contextmanager
+def teed(log: Path, *, drain: float = 5.0) -> Iterator[None]:
+    """Meanwhile everything written to fd 1 and 2 — by the launcher, an inline run's forked
+    child or a command — goes on to the pod's log and also into `log` (one stream).
+
+    A forked pump (not a thread: the inline run forks) copies a pipe that stands in
+    for fds 1 and 2; it ends at EOF, once the last writer is gone. A background process
+    the command left holding the pipe gets `drain` seconds, then the pump is stopped.
+    """
+    log.parent.mkdir(parents=True, exist_ok=True)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    read, write = os.pipe()
+    out = os.dup(1)
+    pump = os.fork()
+    if pump == 0:  # the pump: pipe → the pod's log and the log file
+        code = 0
+        try:
+            os.close(write)
+            kept = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            while chunk := os.read(read, 65536):
+                _write_all(out, chunk)
+                _write_all(kept, chunk)
+        except BaseException:
+            code = 1
+        os._exit(code)
+    os.close(read)
+    err = os.dup(2)
+    os.dup2(write, 1)
+    os.dup2(write, 2)
+    os.close(write)
+    # Python's own streams on fds 1 and 2 meanwhile (an inline run writes through them;
+    # a host may have pointed them elsewhere, as pytest does).
+    saved = sys.stdout, sys.stderr
+    sys.stdout = open(1, "w", buffering=1, closefd=False)  # noqa: SIM115 - closed below
+    sys.stderr = open(2, "w", buffering=1, closefd=False)  # noqa: SIM115 - closed below
+    try:
+        yield
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.close()  # flushes; fds 1 and 2 stay open (closefd=False)
+        sys.stdout, sys.stderr = saved
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        os.close(out)
+        os.close(err)
+        _reap(pump, drain)
+
+
+def _reap(pid: int, drain: float) -> None:
+    deadline = time.monotonic() + drain
+    delay = 0.0005
+    while os.waitpid(pid, os.WNOHANG) == (0, 0):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            return
+        time.sleep(delay)  # the pump drains what is left in the pipe, then sees EOF
+        delay = min(delay * 2, 0.05)
+
+
 def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) -> int:
     """Run one task execution to the end; the exit code of the pod."""
     work = Path(tempfile.mkdtemp(prefix="pinnace-task-"))
     base = dict(environ or os.environ)
     views = mount_views(launch, base)
     workspace = views.get(launches.WORKSPACE_MOUNT, "")
+    stage = staging.Stage(work, stores.S3.from_env(base))
+    log_local = stores.local_path(launch.log_uri) if launch.log_uri else None
+    log = Path(log_local) if log_local else (work / "main.log" if launch.log_uri else None)
     try:
-        executor, local = executor_input(launch, work, views=views)
-        ctx = placeholders.Context(executor, local, runtime_values(launch, workspace))
         try:
+            executor, local = executor_input(launch, work, views=views, stage=stage)
+            ctx = placeholders.Context(executor, local, runtime_values(launch, workspace))
             argv = placeholders.resolve(launch.command, ctx) + placeholders.resolve(
                 launch.args, ctx
             )
-        except placeholders.PlaceholderError as exc:
+        except (placeholders.PlaceholderError, staging.StagingError) as exc:
             raise LaunchError(str(exc)) from exc
         if not argv:
             raise LaunchError("the executor has no command")
         argv = [in_mounts(arg, views) for arg in argv]
-        sys.stdout.flush()
         env = environment(work, base, envs_dir=launch.envs_dir)
-        code = inlining.run(argv, env)  # kfp's lightweight command without sh, pip, python
-        if code is None:
-            try:
-                code = subprocess.call(argv, env=env)
-            except OSError as exc:
-                raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
+        with teed(log) if log is not None else contextlib.nullcontext():
+            code = run(argv, env)
         if code != 0:
             return code
-        outputs = collect(launch, executor, work)
-        stores.write_json(launch.outputs_uri, outputs.to_dict())
+        outputs = collect(launch, executor, work, stage)
+        try:
+            if launch.task_root:
+                stage.publish(launch.task_root)
+            stores.write_json(launch.outputs_uri, outputs.to_dict(), stage.s3)
+        except staging.StagingError as exc:
+            raise LaunchError(str(exc)) from exc
         return 0
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        try:
+            if log is not None and log_local is None and log.exists():
+                stage.upload(log, launch.log_uri)
+        except staging.StagingError as exc:  # the task's outcome stands; the log is lost
+            print(f"pinnace launcher: the task log is not kept: {exc}", file=sys.stderr)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)

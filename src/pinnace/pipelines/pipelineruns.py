@@ -14,6 +14,12 @@ any pod it owns changing enqueues the run's key, and `reconcile` then
    pods/log API, and writes status only when it changed, carrying the read
    resourceVersion (a stale cache answers 409 and the runner retries).
 `spec.cancel` deletes the run's active pods: CANCELING, then CANCELED.
+The pipeline root is fixed by the first pass (`status.pipelineRoot`):
+`runtimeConfig.pipelineRoot`, the IR's default, the namespace's kfp-launcher
+ConfigMap, the platform's. A remote root's endpoint and credentials come from
+that ConfigMap and its Secret (`providers`, cached briefly); the controller
+reads outputs with them (the engine pass then runs off the event loop) and
+task pods get them as env taken from the Secret.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from pinnace.pipelines import (
     loading,
     platforms,
     pods,
+    providers,
     specs,
     stores,
 )
@@ -66,6 +73,10 @@ class Settings:
     node_name: str = ""
     """Bind task pods to this node when creating them (as a DaemonSet's pods are), saving
     the scheduler's round trip per task; empty: the scheduler places them."""
+    s3: providers.S3Provider | None = None
+    """The object store of s3:// roots a namespace's kfp-launcher ConfigMap does not cover."""
+    store_ttl: float = 30.0
+    """Seconds a namespace's resolved store (ConfigMap and Secret) is reused."""
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Settings:
@@ -89,9 +100,9 @@ def client_logs(client: clients.KubeApi) -> LogReader:
     return tail
 
 
-def read_outputs(uri: str) -> launches.Outputs | None:
+def read_outputs(uri: str, s3: stores.S3 | None = None) -> launches.Outputs | None:
     try:
-        return launches.Outputs.from_dict(stores.read_json(uri))
+        return launches.Outputs.from_dict(stores.read_json(uri, s3))
     except (FileNotFoundError, ValueError, KeyError, TypeError):
         return None
 
@@ -135,6 +146,7 @@ class RunController:
         self.logs = logs or client_logs(client)
         self.clock = clock
         self._loaded: dict[tuple[str, int], _Loaded] = {}
+        self._stores: dict[tuple[str, str], tuple[float, providers.Resolved]] = {}
 
     def loaded(self, run: Object) -> _Loaded:
         key = (objects.uid_of(run), int(objects.meta(run).get("generation") or 1))
@@ -162,11 +174,22 @@ class RunController:
         if spec.get("cancel"):
             return await self.cancel(run, views, now)
         loaded = self.loaded(run)
-        root = self.pipeline_root(run, loaded.pipeline)
+        try:
+            root = await self.pipeline_root(run, loaded.pipeline)
+            store = None if stores.is_local(root) else await self.store(run, root)
+            cache_root = self.settings.pipeline_root  # cache entries: under the platform's root
+            cache_store = None if stores.is_local(cache_root) else await self.store(run, cache_root)
+        except providers.ProviderError as exc:
+            error = {"code": 9, "message": str(exc)}
+            root = str(status.get("pipelineRoot") or "")
+            await self.write(run, self.status(run, State.FAILED, now, root=root, error=error))
+            return reconciling.DONE
         if loaded.pipeline is None:
             error = {"code": 3, "message": loaded.error or "invalid pipeline"}
             await self.write(run, self.status(run, State.FAILED, now, root=root, error=error))
             return reconciling.DONE
+        s3 = store.s3 if store is not None else None
+        cache_s3 = cache_store.s3 if cache_store is not None else None
         observed: dict[str, list[PodView]] = {}
         for view in views:
             observed.setdefault(view.task_id, []).append(view)
@@ -183,31 +206,35 @@ class RunController:
         namespace = objects.namespace_of(run)
 
         def cached(key: str) -> launches.Outputs | None:
-            return read_outputs(caching.entry_uri(self.settings.pipeline_root, namespace, key))
+            return read_outputs(caching.entry_uri(cache_root, namespace, key), cache_s3)
+
+        def outputs_of(uri: str) -> launches.Outputs | None:
+            return read_outputs(uri, s3)
 
         records = {str(t["taskId"]): t for t in status.get("tasks") or [] if t.get("taskId")}
         if retrying:  # what failed or was canceled runs again; what succeeded stays done
             keep = (State.SUCCEEDED.value, State.SKIPPED.value)
             records = {k: r for k, r in records.items() if r.get("state") in keep}
-        plan = advancing.advance(
-            loaded.pipeline,
-            info,
-            loaded.arguments,
-            records,
-            observed,
-            read_outputs,
-            self.clock.now(),
-            cached,
-        )
-        for cache_key, outputs in plan.cache_puts.items():
-            stores.write_json(
-                caching.entry_uri(self.settings.pipeline_root, namespace, cache_key),
-                outputs.to_dict(),
-            )
+        args = (loaded.pipeline, info, loaded.arguments, records, observed, outputs_of)
+        remote = store is not None or cache_store is not None
+        if not remote:
+            plan = advancing.advance(*args, self.clock.now(), cached)
+        else:  # the pass reads outputs over the network: keep the event loop free
+            plan = await asyncio.to_thread(advancing.advance, *args, self.clock.now(), cached)
+
+        def put_cache() -> None:
+            for cache_key, outputs in plan.cache_puts.items():
+                uri = caching.entry_uri(cache_root, namespace, cache_key)
+                stores.write_json(uri, outputs.to_dict(), cache_s3)
+
+        if remote and plan.cache_puts:
+            await asyncio.to_thread(put_cache)
+        else:
+            put_cache()
         if plan.creates:
             await self.workspace(run, loaded.pipeline)
         await self.claims(run, plan)
-        await self.create(run, plan.creates)
+        await self.create(run, plan.creates, store.env if store is not None else ())
         await self.add_log_tails(run, records, plan)
         run_error: dict[str, Any] | None = None
         if plan.state is State.FAILED:
@@ -226,10 +253,32 @@ class RunController:
             return reconciling.Result(requeue_after=plan.requeue_after)
         return reconciling.DONE
 
-    def pipeline_root(self, run: Object, pipeline: specs.Pipeline | None) -> str:
+    async def pipeline_root(self, run: Object, pipeline: specs.Pipeline | None) -> str:
+        """The run's root, fixed by its first pass (the ConfigMap is read only then)."""
+        fixed = (run.get("status") or {}).get("pipelineRoot")
+        if fixed:
+            return str(fixed)
         runtime = (run.get("spec") or {}).get("runtimeConfig") or {}
         given = runtime.get("pipelineRoot") or (pipeline.default_pipeline_root if pipeline else "")
+        if not given:
+            config = await providers.read_config(self.client, objects.namespace_of(run))
+            given = config.default_root if config is not None else ""
         return str(given or self.settings.pipeline_root)
+
+    async def store(self, run: Object, root: str) -> providers.Resolved:
+        """The remote root's credentials and pod env, reused for `store_ttl` seconds."""
+        namespace = objects.namespace_of(run)
+        key = (namespace, root.split("://", 1)[-1].split("/", 1)[0])
+        now = self.clock.monotonic()
+        hit = self._stores.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        config = await providers.read_config(self.client, namespace)
+        resolved = await providers.resolve(
+            self.client, namespace, root, config=config, default=self.settings.s3
+        )
+        self._stores[key] = (now + self.settings.store_ttl, resolved)
+        return resolved
 
     async def workspace(self, run: Object, pipeline: specs.Pipeline) -> None:
         """The run's workspace claim (`dsl.WorkspaceConfig`), owned by the run, before its pods."""
@@ -252,12 +301,18 @@ class RunController:
             with contextlib.suppress(errors.NotFound):
                 await self.client.delete(kinds.PERSISTENTVOLUMECLAIMS, name, namespace=namespace)
 
-    async def create(self, run: Object, requests: list[pods.PodRequest]) -> None:
+    async def create(
+        self,
+        run: Object,
+        requests: list[pods.PodRequest],
+        env: tuple[dict[str, Any], ...] = (),
+    ) -> None:
         async def one(req: pods.PodRequest) -> None:
             body = pods.manifest(
                 req,
                 run,
                 service_account=str((run.get("spec") or {}).get("serviceAccountName") or ""),
+                env=env,
                 node_name=self.settings.node_name,
             )
             with contextlib.suppress(errors.AlreadyExists):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pinnace.kits.kube import objects
@@ -48,14 +49,21 @@ class PodRequest:
 
 
 def manifest(
-    req: PodRequest, run: Object, *, service_account: str = "", node_name: str = ""
+    req: PodRequest,
+    run: Object,
+    *,
+    service_account: str = "",
+    node_name: str = "",
+    env: Sequence[Object] = (),
 ) -> Object:
-    """The task pod; `node_name` binds it at creation (no scheduler round trip)."""
+    """The task pod; `node_name` binds it at creation (no scheduler round trip); `env` adds
+    the launcher's own variables (the object store's, from a Secret)."""
     c = req.container
     extra = req.settings
-    env: list[Object] = [{"name": k, "value": v} for k, v in c.env]
-    env += extra.env
-    env.append({"name": launches.ENV, "value": req.launch.to_json()})
+    env_vars: list[Object] = [{"name": k, "value": v} for k, v in c.env]
+    env_vars += extra.env
+    env_vars.extend(dict(e) for e in env)
+    env_vars.append({"name": launches.ENV, "value": req.launch.to_json()})
     resources: dict[str, dict[str, str]] = {}
     r = c.resources
     for kind, cpu, memory in (
@@ -69,7 +77,7 @@ def manifest(
         "name": states.CONTAINER,
         "image": c.image,
         "command": list(LAUNCHER),
-        "env": env,
+        "env": env_vars,
     }
     if resources:
         container["resources"] = resources

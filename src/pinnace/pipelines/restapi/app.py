@@ -8,8 +8,8 @@ API calls made as the caller (contexts.py), so the API server's RBAC decides
 and the app runs unchanged beside a real cluster.
 
 `ROUTERS` lists each resource module's `routes(ctx)`: healthz, experiments,
-pipelines (and versions), runs, recurring runs. The KFP artifacts endpoints
-join here as one more entry (`artifacts.routes`, written by its own module).
+pipelines (and versions), runs, recurring runs, artifacts (and the lineage
+edges, `artifact_tasks`).
 Failures answer KFP's `{code, message, details}` (responding.py); a path KFP
 has but this app does not serve is a 404 in the same shape.
 """
@@ -28,6 +28,7 @@ from pinnace.kits import clocks
 from pinnace.kits.kube import clients
 from pinnace.kits.kube import errors as kube_errors
 from pinnace.pipelines.restapi import (
+    artifacts,
     contexts,
     errors,
     experiments,
@@ -56,8 +57,9 @@ ROUTERS: tuple[Router, ...] = (
     pipelines.routes,
     runs.routes,
     recurringruns.routes,
+    artifacts.routes,
 )
-"""Every resource's routes, in order. The artifacts helper adds its module's `routes` here."""
+"""Every resource's routes, in order."""
 
 
 async def _kfp_error(request: requests.Request, exc: Exception) -> responses.Response:
