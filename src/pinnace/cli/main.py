@@ -42,6 +42,21 @@ def up(
         int, typer.Option(help="Changes kept for watch resumption; older versions get 410.")
     ] = 20_000,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    run_max_age: Annotated[
+        str,
+        typer.Option(
+            help="Delete finished pipeline runs this old (90s, 12h, 30d; never: keep them)."
+        ),
+    ] = "never",
+    task_pod_ttl: Annotated[
+        str,
+        typer.Option(
+            help="Delete a finished run's task pods this long after they finished (never: keep)."
+        ),
+    ] = "1h",
+    delete_remote_artifacts: Annotated[
+        bool, typer.Option(help="Deleting a run deletes its artifacts in S3 too (local: always).")
+    ] = False,
 ) -> None:
     """Start the API server, controllers, node agent and gateway in this process."""
     from pinnace.cli import platform
@@ -66,8 +81,19 @@ def up(
         console.print(f"  health:    curl {p.url}/healthz")
         console.print("  stop:      Ctrl-C")
 
+    from pinnace.pipelines import retaining
+
+    try:
+        max_age, pod_ttl = retaining.parse_age(run_max_age), retaining.parse_age(task_pod_ttl)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     options = platform.Options(
-        data_dir=data_dir.expanduser().resolve(), port=port, watch_history=watch_history
+        data_dir=data_dir.expanduser().resolve(),
+        port=port,
+        watch_history=watch_history,
+        run_max_age=max_age,
+        task_pod_ttl=pod_ttl,
+        delete_remote_artifacts=delete_remote_artifacts,
     )
     try:
         _run(platform.run(options, on_ready=announce))

@@ -43,6 +43,7 @@ from pinnace.gateway import settings as gateway_settings
 from pinnace.kits.kube import clients, errors
 from pinnace.pipelines import admitting as pipeline_admission
 from pinnace.pipelines import pipelineruns as pipeline_runs
+from pinnace.pipelines import retaining
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,13 @@ VALIDATORS: dict[tuple[str, str], admission.Validator] = {**pipeline_admission.V
 def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
     """The domains' `setup`s that need the platform's options (pipelines: the data dir)."""
     pipeline_settings = pipeline_runs.Settings.for_data_dir(options.data_dir)
-    return (functools.partial(pipelines.setup, settings=pipeline_settings),)
+    retention = retaining.Settings(
+        pipeline_root=pipeline_settings.pipeline_root,
+        delete_remote_artifacts=options.delete_remote_artifacts,
+        run_max_age=options.run_max_age,
+        task_pod_ttl=options.task_pod_ttl,
+    )
+    return (functools.partial(pipelines.setup, settings=pipeline_settings, retention=retention),)
 
 
 class Stoppable(Protocol):
@@ -73,6 +80,12 @@ class Options:
     port: int = 8080
     host: str = "127.0.0.1"
     node_name: str = "pinnace"
+    run_max_age: float = 0.0
+    """Seconds a finished pipeline run is kept (0: until deleted)."""
+    task_pod_ttl: float = 3600.0
+    """Seconds a finished run's task pods are kept after they finished (< 0: kept with the run)."""
+    delete_remote_artifacts: bool = False
+    """Deleting a run deletes its artifacts under an s3:// root too (file:// roots always)."""
     watch_history: int = 20_000
 
 
