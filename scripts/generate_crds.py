@@ -683,6 +683,83 @@ def recurring_run() -> S:
     )
 
 
+# -- pipelines.kubeflow.org/v2beta1 Pipeline, PipelineVersion (KFP's KEP-11551 shapes) --------
+
+NAME_PATTERN = r"^[a-z0-9]([a-z0-9\.\-]*[a-z0-9])?$"
+
+
+def pipeline() -> S:
+    """Upstream's Pipeline (`spec.description`); `spec.displayName` is ours (KFP's display_name)."""
+    schema = root(obj({"description": STRING, "displayName": STRING}), FREE, spec_required=False)
+    schema["properties"].pop("status")
+    columns = [column("Display Name", "string", ".spec.displayName", priority=1), AGE]
+    out = crd(
+        group="pipelines.kubeflow.org",
+        kind="Pipeline",
+        plural="pipelines",
+        categories=("kubeflow", "pipelines"),
+        versions=[version("v2beta1", schema, columns)],
+    )
+    out["spec"]["versions"][0].pop("subresources")
+    return out
+
+
+def pipeline_version() -> S:
+    """Upstream's PipelineVersion: the IR in `spec.pipelineSpec`, its Pipeline by `pipelineName`."""
+    spec = obj(
+        {
+            "description": STRING,
+            "codeSourceURL": STRING,
+            "pipelineName": STRING,
+            "versionName": {"type": "string", "maxLength": 253, "pattern": NAME_PATTERN},
+            "displayName": STRING,
+            "pipelineSpec": {"x-kubernetes-preserve-unknown-fields": True},
+            "platformSpec": {"x-kubernetes-preserve-unknown-fields": True},
+            "pipelineSpecURI": STRING,
+            "tags": STRING_MAP,
+        },
+        ["pipelineSpec"],
+    )
+    condition = obj(
+        {
+            "type": {"type": "string", "maxLength": 316},
+            "status": STATUS_ENUM,
+            "reason": STRING,
+            "message": {"type": "string", "maxLength": 32768},
+        },
+        ["type", "status", "message"],
+    )
+    status = obj({"conditions": array(condition)})
+    columns = [
+        column("Pipeline", "string", ".spec.pipelineName"),
+        column("Display Name", "string", ".spec.displayName", priority=1),
+        AGE,
+    ]
+    return crd(
+        group="pipelines.kubeflow.org",
+        kind="PipelineVersion",
+        plural="pipelineversions",
+        categories=("kubeflow", "pipelines"),
+        versions=[version("v2beta1", root(spec, status), columns)],
+    )
+
+
+def experiment() -> S:
+    """Ours (KFP keeps experiments in MySQL): docs/design/kfp-api.md."""
+    spec = obj({"displayName": STRING, "description": STRING})
+    columns = [
+        column("Display Name", "string", ".spec.displayName"),
+        AGE,
+    ]
+    return crd(
+        group="pipelines.kubeflow.org",
+        kind="Experiment",
+        plural="experiments",
+        categories=("kubeflow", "pipelines"),
+        versions=[version("v1alpha1", root(spec, FREE, spec_required=False), columns)],
+    )
+
+
 CRDS = {
     "notebooks.kubeflow.org": notebook,
     "profiles.kubeflow.org": profile,
@@ -690,6 +767,9 @@ CRDS = {
     "virtualservices.networking.istio.io": virtual_service,
     "pipelineruns.pipelines.kubeflow.org": pipeline_run,
     "recurringruns.pipelines.kubeflow.org": recurring_run,
+    "experiments.pipelines.kubeflow.org": experiment,
+    "pipelines.pipelines.kubeflow.org": pipeline,
+    "pipelineversions.pipelines.kubeflow.org": pipeline_version,
 }
 
 

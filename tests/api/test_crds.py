@@ -31,13 +31,14 @@ def test_generated_crds_are_current() -> None:
 def test_every_crd_is_a_valid_crd_object() -> None:
     names = [c["metadata"]["name"] for c in crds.all_crds()]
     assert names == sorted(names)
-    assert len(names) == 6
+    assert len(names) == 9
     for crd in crds.all_crds():
         result = validating.validate_object(builtins.CUSTOMRESOURCEDEFINITIONS, crd)
         assert result.unknown == [], crd["metadata"]["name"]
         assert result.causes == [], crd["metadata"]["name"]
         for info in infos.from_crd(crd):
-            assert info.has_status
+            # upstream's v2beta1 Pipeline has no status (nor subresource); every other kind has
+            assert info.has_status is (info.resource.kind != "Pipeline")
             assert info.printer_columns
     with pytest.raises(KeyError):
         crds.crd("nope.example.com")
@@ -152,6 +153,34 @@ RECURRING_RUN: dict[str, Any] = {
     },
 }
 
+# upstream kubeflow/pipelines' PipelineVersion (backend/src/crd/kubernetes/v2beta1), as GitOps applies it
+PIPELINE_VERSION: dict[str, Any] = {
+    "apiVersion": "pipelines.kubeflow.org/v2beta1",
+    "kind": "PipelineVersion",
+    "metadata": {"name": "hello-v1", "namespace": "user"},
+    "spec": {
+        "pipelineName": "hello",
+        "versionName": "v1",
+        "displayName": "Hello v1",
+        "description": "first",
+        "codeSourceURL": "https://example.com/hello",
+        "tags": {"team": "a"},
+        "pipelineSpec": {"pipelineInfo": {"name": "hello"}, "root": {"dag": {"tasks": {}}}},
+        "platformSpec": {"platforms": {"kubernetes": {}}},
+    },
+    "status": {
+        "conditions": [
+            {"type": "PipelineVersionStatus", "status": "True", "reason": "READY", "message": ""}
+        ]
+    },
+}
+PIPELINE: dict[str, Any] = {
+    "apiVersion": "pipelines.kubeflow.org/v2beta1",
+    "kind": "Pipeline",
+    "metadata": {"name": "hello", "namespace": "user"},
+    "spec": {"description": "says hello"},
+}
+
 
 @pytest.mark.parametrize(
     ("crd_name", "version", "obj"),
@@ -163,6 +192,10 @@ RECURRING_RUN: dict[str, Any] = {
         pytest.param("pipelineruns.pipelines.kubeflow.org", "v1alpha1", PIPELINE_RUN, id="run"),
         pytest.param(
             "recurringruns.pipelines.kubeflow.org", "v1alpha1", RECURRING_RUN, id="recurring"
+        ),
+        pytest.param("pipelines.pipelines.kubeflow.org", "v2beta1", PIPELINE, id="pipeline"),
+        pytest.param(
+            "pipelineversions.pipelines.kubeflow.org", "v2beta1", PIPELINE_VERSION, id="version"
         ),
     ],
 )

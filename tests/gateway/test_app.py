@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import orjson
@@ -192,3 +193,45 @@ async def test_routes_follow_the_cluster(
     status, body = await gw.get_json("/notebook/team/nb/tree")
     assert status == 200
     assert body["path"] == "/notebook/team/nb/tree"
+
+
+async def _echo_mount(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """A mounted app that echoes its scope's path, root_path and headers."""
+    body = orjson.dumps(
+        {
+            "path": scope["path"],
+            "root_path": scope["root_path"],
+            "headers": dict((k.decode(), v.decode()) for k, v in scope["headers"]),
+        }
+    )
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def test_mounted_app_gets_its_prefix_and_the_identity(serve: Serve) -> None:
+    gw = await serve(mounts={"/pipeline/": _echo_mount})
+    status, body = await gw.get_json(
+        "/pipeline/apis/v2beta1/runs?x=1",
+        headers={"authorization": f"Bearer {TOKEN}", "kubeflow-userid": "mallory"},
+    )
+    assert status == 200
+    assert (body["path"], body["root_path"]) == ("/pipeline/apis/v2beta1/runs", "/pipeline")
+    assert body["headers"]["kubeflow-userid"] == "admin"  # the client's own was stripped
+
+
+@pytest.mark.parametrize(
+    ("path", "mounted"),
+    [
+        pytest.param("/pipeline", True, id="the-prefix"),
+        pytest.param("/pipeline/apis/v2beta1/healthz", True, id="below"),
+        pytest.param("/pipelines/x", False, id="prefix-is-a-segment"),
+    ],
+)
+def test_mount_matching(path: str, mounted: bool) -> None:
+    assert (app.mounted({"/pipeline": _echo_mount}, path) is not None) is mounted
+
+
+async def test_mounted_app_needs_an_identity(serve: Serve) -> None:
+    gw = await serve(mounts={"/pipeline": _echo_mount})
+    status, body = await gw.get_json("/pipeline/apis/v2beta1/runs")
+    assert (status, body) == (401, UNAUTHORIZED)

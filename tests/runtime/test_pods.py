@@ -195,3 +195,31 @@ async def test_memory_limit_oom_kills(cluster: Cluster) -> None:
     pod = await cluster.wait_phase("hog", "Failed")
     terminated = status_of(pod)["state"]["terminated"]
     assert (terminated["exitCode"], terminated["reason"]) == (137, "OOMKilled")
+
+
+async def test_active_deadline_fails_the_pod_with_deadline_exceeded(cluster: Cluster) -> None:
+    await cluster.start()
+    await cluster.create(
+        pod_spec(
+            "slow",
+            py("main", "import time; print('started', flush=True); time.sleep(60)"),
+            restartPolicy="Never",
+            activeDeadlineSeconds=1,
+            terminationGracePeriodSeconds=1,
+        )
+    )
+    pod = await cluster.wait_phase("slow", "Failed", timeout=20)
+    assert pod["status"]["reason"] == "DeadlineExceeded"
+    assert "deadline" in pod["status"]["message"]
+    assert "terminated" in status_of(pod)["state"]
+
+
+async def test_a_pod_that_ends_before_its_deadline_succeeds(cluster: Cluster) -> None:
+    await cluster.start()
+    await cluster.create(
+        pod_spec(
+            "quick", py("main", "print('done')"), restartPolicy="Never", activeDeadlineSeconds=30
+        )
+    )
+    pod = await cluster.wait_phase("quick", "Succeeded")
+    assert "reason" not in pod["status"]

@@ -57,3 +57,9 @@ INFERENCESERVICES = ResourceType(
 VIRTUALSERVICES = ResourceType("networking.istio.io", "v1", "virtualservices", "VirtualService")
 PIPELINERUNS = ResourceType("pipelines.kubeflow.org", "v1alpha1", "pipelineruns", "PipelineRun")
 RECURRINGRUNS = ResourceType("pipelines.kubeflow.org", "v1alpha1", "recurringruns", "RecurringRun")
+EXPERIMENTS = ResourceType("pipelines.kubeflow.org", "v1alpha1", "experiments", "Experiment")
+# KFP's Kubernetes-native API (KEP-11551): uploaded pipelines and their versions
+PIPELINES = ResourceType("pipelines.kubeflow.org", "v2beta1", "pipelines", "Pipeline")
+PIPELINEVERSIONS = ResourceType(
+    "pipelines.kubeflow.org", "v2beta1", "pipelineversions", "PipelineVersion"
+)

@@ -3,7 +3,7 @@
 Start order: the API server (store opened, system namespaces; the domains'
 admission `VALIDATORS` passed in), the admin
 token and kubeconfig, the gateway on its port (the API server app mounted in
-process), the gateway's route watchers, the Kubeflow CRDs, the controller
+process, the KFP REST API under `/pipeline`), the gateway's route watchers, the Kubeflow CRDs, the controller
 manager (the built-in controllers, then every domain's `setup(manager)` in
 `SETUPS` and `domain_setups` — those bound to the options, such as the
 pipelines' artifact root under the data dir — started once; its metrics go to the gateway's registry, so the
@@ -44,6 +44,7 @@ from pinnace.kits.kube import clients, errors
 from pinnace.pipelines import admitting as pipeline_admission
 from pinnace.pipelines import pipelineruns as pipeline_runs
 from pinnace.pipelines import retaining
+from pinnace.pipelines.restapi import app as kfp_api
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,8 @@ class Platform:
         token = kubeconfigs.admin_token(options.data_dir)
         self.kubeconfig = kubeconfigs.write(options.data_dir, server=self.url, token=token)
         self._client = clients.Client.from_url(self.url, token=token)
+        # The KFP REST API acts as each caller through this client (impersonation).
+        kfp = kfp_api.build(self._client)
         self._gateway = gateway_app.build(
             gateway_settings.Settings(
                 admin_token=token,
@@ -163,6 +166,7 @@ class Platform:
             kube_api=api_app.build(self._api),
             client=self._client,
             ready=self._ready,
+            mounts={"/pipeline": kfp},
         )
         # The platform owns the loop and starts the gateway's watchers itself.
         uvicorn_options = {**gateway_app.UVICORN_OPTIONS, "loop": "none", "lifespan": "off"}
@@ -182,6 +186,7 @@ class Platform:
                 raise CannotStart("the gateway stopped while starting")
             await asyncio.sleep(0.005)
         await install_crds(self._client)
+        await kfp.start()
         await self._gateway.start()
         metrics = self._gateway.metrics
         # controller-runtime has no `_created` series

@@ -8,6 +8,9 @@ and serves it with uvicorn on one port. Per request:
 - `/api`, `/apis`, `/version`, `/openapi` (and below) → authenticate, authorize
   (401/403 as a Kubernetes Status), then the in-process Kubernetes API app,
   HTTP and WebSocket alike, with the identity headers set by the gateway;
+- a prefix of `mounts` (`/pipeline` → the KFP REST API) → authenticate, authorize
+  (`auth.Target.MOUNT`), then that app with `root_path` set to the prefix (`path`
+  stays whole, as Starlette's `Mount` does) and the identity headers set;
 - everything else → authenticate, then `proxying.Proxy` (HTTP) or
   `websockets.WebSocketProxy` (WebSocket) along the VirtualService routes.
 
@@ -20,7 +23,7 @@ lifespan is the CLI's business (the gateway does not forward it).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from pinnace.gateway import (
     activating,
@@ -62,6 +65,14 @@ ASGIApp = Callable[[responses.Scope, responses.Receive, responses.Send], Awaitab
 KUBE_PREFIXES = frozenset({"api", "apis", "version", "openapi"})
 
 
+def mounted(mounts: Mapping[str, ASGIApp], path: str) -> tuple[str, ASGIApp] | None:
+    """The mount whose prefix `path` is, or is under (`/pipeline`, `/pipeline/apis/...`)."""
+    for prefix, app in mounts.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return prefix, app
+    return None
+
+
 def is_kube_path(path: str) -> bool:
     """Whether a path belongs to the Kubernetes API (`/api`, `/apis/...`, `/version`, ...)."""
     return path.split("/", 2)[1] in KUBE_PREFIXES if path.startswith("/") else False
@@ -99,9 +110,11 @@ class Gateway:
         authenticator: auth.Authenticator | None = None,
         authorizer: auth.Authorizer | None = None,
         activator: activating.Activator | None = None,
+        mounts: Mapping[str, ASGIApp] | None = None,
         clock: clocks.Clock = clocks.SYSTEM,
     ) -> None:
         self.settings = settings
+        self.mounts = {p.rstrip("/"): a for p, a in (mounts or {}).items()}
         self._kube_api = kube_api
         self._ready = ready
         self.publisher = publishing.Publisher()
@@ -182,21 +195,42 @@ class Gateway:
         )
         if is_kube_path(path):
             await self._kube(scope, receive, send, identity, headers)
+        elif (mount := mounted(self.mounts, path)) is not None:
+            await self._mounted(mount, scope, receive, send, identity, headers)
         elif kind == "http":
             await self.proxy.http(scope, receive, send, identity, headers)
         elif kind == "websocket":
             await self.websockets.websocket(scope, receive, send, identity, headers)
 
-    async def _kube(
+    async def _mounted(
         self,
+        mount: tuple[str, ASGIApp],
         scope: responses.Scope,
         receive: responses.Receive,
         send: responses.Send,
         identity: auth.Identity | None,
         identity_headers: list[tuple[bytes, bytes]],
     ) -> None:
+        prefix, app = mount
+        if not await self._allowed(auth.Target.MOUNT, scope, receive, send, identity):
+            return
+        strip = self.proxy.strip
+        headers = [h for h in scope["headers"] if h[0] not in strip]
+        headers.extend(identity_headers)
+        root_path = str(scope.get("root_path") or "") + prefix
+        await app({**scope, "headers": headers, "root_path": root_path}, receive, send)
+
+    async def _allowed(
+        self,
+        target: auth.Target,
+        scope: responses.Scope,
+        receive: responses.Receive,
+        send: responses.Send,
+        identity: auth.Identity | None,
+    ) -> bool:
+        """Ask the authorizer; on a refusal answer 401/403 as a Kubernetes Status."""
         method = scope.get("method", "GET")
-        access = auth.Access(auth.Target.KUBERNETES_API, method, scope["path"])
+        access = auth.Access(target, method, scope["path"])
         decision = await self.authorizer.authorize(identity, access)
         if not decision.allowed:
             reason = "Unauthorized" if decision.status == 401 else "Forbidden"
@@ -206,6 +240,18 @@ class Gateway:
                 await responses.refuse_websocket(scope, send, decision.status, body)
             else:
                 await responses.send(send, decision.status, body)
+            return False
+        return True
+
+    async def _kube(
+        self,
+        scope: responses.Scope,
+        receive: responses.Receive,
+        send: responses.Send,
+        identity: auth.Identity | None,
+        identity_headers: list[tuple[bytes, bytes]],
+    ) -> None:
+        if not await self._allowed(auth.Target.KUBERNETES_API, scope, receive, send, identity):
             return
         strip = self.proxy.strip
         headers = [h for h in scope["headers"] if h[0] not in strip]
@@ -239,6 +285,7 @@ def build(
     authenticator: auth.Authenticator | None = None,
     authorizer: auth.Authorizer | None = None,
     activator: activating.Activator | None = None,
+    mounts: Mapping[str, ASGIApp] | None = None,
     clock: clocks.Clock = clocks.SYSTEM,
 ) -> Gateway:
     """The gateway app; the CLI passes the first four, the rest are seams with defaults."""
@@ -251,5 +298,6 @@ def build(
         authenticator=authenticator,
         authorizer=authorizer,
         activator=activator,
+        mounts=mounts,
         clock=clock,
     )

@@ -44,6 +44,8 @@ class Identity:
 class Target(enum.StrEnum):
     KUBERNETES_API = "kubernetes-api"
     ROUTE = "route"
+    MOUNT = "mount"
+    """An app mounted in the gateway (`Gateway(mounts=...)`: the KFP REST API)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,10 +128,10 @@ class AdminToken:
 
 
 class DefaultPolicy:
-    """The Kubernetes API needs an identity; routes are open (until profiles)."""
+    """The Kubernetes API and mounted apps need an identity; routes are open (until profiles)."""
 
     async def authorize(self, identity: Identity | None, access: Access) -> Decision:
-        if access.target is Target.KUBERNETES_API and identity is None:
+        if access.target is not Target.ROUTE and identity is None:
             return Decision(False, 401, "Unauthorized")
         return ALLOW
 

@@ -54,6 +54,8 @@ def field_path(problem: Problem) -> str:
     """Where in the object the problem is, as a Kubernetes field path."""
     if problem.field.startswith(_RUNTIME) or problem.field == _RUNTIME.rstrip("."):
         return f"spec.{problem.field}"
+    if problem.field.startswith("platforms."):  # the kfp-kubernetes document (`platforms`)
+        return f"spec.platformSpec.{problem.field}"
     parts = ["spec.pipelineSpec"]
     if problem.dag == specs.ROOT:
         parts.append("root")
@@ -68,7 +70,15 @@ def field_path(problem: Problem) -> str:
 
 def causes(found: list[Problem]) -> list[Cause]:
     return [
-        {"reason": _REASON, "message": problem.message, "field": field_path(problem)}
+        {
+            "reason": _REASON,
+            "message": (
+                f"task {problem.task!r}: {problem.message}"
+                if problem.task and problem.field.startswith("platforms.")
+                else problem.message
+            ),
+            "field": field_path(problem),
+        }
         for problem in found
     ]
 

@@ -34,6 +34,7 @@ from pinnace.pipelines import (
     expressions,
     launches,
     placeholders,
+    platforms,
     pods,
     specs,
     stores,
@@ -60,6 +61,8 @@ class Run:
     """Task pods of this run running at once; 0: unbounded."""
     caching: bool | None = None
     """None: each task's cachingOptions; True/False: every task (`spec.enableCaching`)."""
+    envs_dir: str = ""
+    """Where tasks' `packages_to_install` environments are cached (`launches.Launch`)."""
 
     def task_uri(self, task_id: str) -> str:
         return stores.join(self.pipeline_root, self.namespace, self.name, self.uid, task_id)
@@ -145,6 +148,7 @@ class _Pass:
         self.now = now
         self.stamp = clocks.rfc3339(now)
         self.plan = Plan(self.records)
+        self.platform = platforms.parse(pipeline)
         self.running = sum(
             1 for views in observed.values() for v in views if not v.done and not v.deleting
         )
@@ -351,7 +355,35 @@ class _Pass:
             return _Done(State.FAILED, error=error)
         if comp.dag is not None:
             return self.subdag(task, task_id, parent, comp, inputs)
-        return self.execute(task, task_id, parent, comp, inputs)
+        try:
+            settings = self.pod_settings(task, comp, scope, done)
+        except platforms.ResolveError as exc:
+            error = {"code": 1, "message": f"task {task.name!r}: {exc}"}
+            self.record(task_id, task, parent, state=State.FAILED, error=error)
+            return _Done(State.FAILED, error=error)
+        return self.execute(task, task_id, parent, comp, inputs, settings)
+
+    def pod_settings(
+        self, task: specs.Task, comp: specs.Component, scope: _Scope, done: Mapping[str, _Done]
+    ) -> platforms.PodSettings:
+        """The kfp-kubernetes settings of the task's pod, names bound in the task's DAG."""
+
+        def bind(ref: platforms.NameRef, where: str) -> str:
+            value: Any = None
+            if ref.constant is not None:
+                value = self.constant(ref.constant)
+            elif ref.component_input is not None:
+                value = scope.parameters.get(ref.component_input)
+            elif ref.producer is not None:
+                producer = done.get(ref.producer[0])
+                value = producer.parameters.get(ref.producer[1]) if producer else None
+            if value in (None, ""):
+                raise platforms.ResolveError(f"{where}: the name, from {ref}, has no value")
+            return str(value)
+
+        claim = platforms.workspace_claim(self.run.name) if self.platform.workspace else ""
+        config = self.platform.executors.get(comp.executor or "")
+        return platforms.resolve(config, bind, workspace_claim=claim)
 
     def subdag(
         self,
@@ -457,6 +489,7 @@ class _Pass:
         parent: str | None,
         comp: specs.Component,
         inputs: _Scope,
+        settings: platforms.PodSettings | None = None,
     ) -> _Done | None:
         executor = self.pipeline.executors[comp.executor or ""]
         if executor.importer is not None:
@@ -505,6 +538,7 @@ class _Pass:
                     name=name,
                     container=executor.container,
                     launch=self.launch(task, task_id, comp, executor.container, inputs),
+                    settings=settings or platforms.PodSettings(),
                 )
             )
             self.record(
@@ -602,6 +636,7 @@ class _Pass:
                 )
                 for k, a in comp.outputs.artifacts.items()
             },
+            envs_dir=self.run.envs_dir,
         )
 
     def cache_key(

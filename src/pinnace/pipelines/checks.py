@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from pinnace.pipelines import errors, expressions, specs
+from pinnace.pipelines import errors, expressions, platforms, specs
 from pinnace.pipelines.errors import Problem
 
 CHANNEL_PREFIX = "pipelinechannel--"
@@ -246,6 +246,7 @@ CHECKS: tuple[Check, ...] = (
     iterators,
     conditions,
     dag_outputs,
+    platforms.check,
 )
 
 

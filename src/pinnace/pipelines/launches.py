@@ -16,6 +16,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 ENV = "PINNACE_LAUNCH"
+WORKSPACE_MOUNT = "/kfp-workspace"
+"""kfp's `dsl.constants.WORKSPACE_MOUNT_PATH`: where every task of a run sees its workspace."""
+WORKSPACE_ENV = "PINNACE_WORKSPACE"
+"""Names the workspace mount in the pod; the runtime rewrites it to where the mount really is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +79,8 @@ class Launch:
     output_parameters: Mapping[str, str] = field(default_factory=dict)
     """Output parameter name → its IR parameterType (how to parse an output file)."""
     output_artifacts: Mapping[str, OutputArtifact] = field(default_factory=dict)
+    envs_dir: str = ""
+    """Where cached `packages_to_install` environments live (empty: the pip shim refuses)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -103,6 +109,7 @@ class Launch:
             output_artifacts={
                 k: OutputArtifact(**v) for k, v in (d.get("output_artifacts") or {}).items()
             },
+            envs_dir=d.get("envs_dir") or "",
         )
 
 

@@ -8,7 +8,9 @@ controller put in `$PINNACE_LAUNCH`, then `launch()`:
 2. resolves every placeholder of the command and args (`placeholders`);
 3. runs the command with a `pip` shim first on PATH and PYTHONPATH, so the
    compiler's `pip install kfp==X` prologue costs no pip process and never
-   changes the environment (`shim/pip`);
+   changes the environment (`shim/pip`); `packages_to_install` the
+   environment lacks come from a cached environment the shim links at the
+   task's overlay path, which is on PYTHONPATH (and its `bin/` on PATH);
 4. collects output parameters (executor_output.json, else the output files)
    and artifacts with their metadata, and writes `launches.Outputs` to the
    store, where the controller reads it. The command's exit code is ours.
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from pinnace.pipelines import launches, placeholders, stores
+from pinnace.pipelines.shim.pip import overlays
 
 SHIM_DIR = Path(__file__).parent / "shim"
 
@@ -45,10 +48,25 @@ def _local(uri: str) -> str:
     return path
 
 
-def executor_input(launch: launches.Launch, work: Path) -> tuple[dict[str, Any], dict[str, str]]:
+def in_workspace(value: Any, workspace: str) -> Any:
+    """A parameter value with the workspace placeholder, or a path under the workspace mount,
+    pointing at where this pod's workspace really is (the runtime's view of the mount)."""
+    if not isinstance(value, str) or not workspace:
+        return value
+    value = value.replace("{{$.workspace_path}}", launches.WORKSPACE_MOUNT)
+    mount = launches.WORKSPACE_MOUNT
+    if value == mount or value.startswith(mount + "/"):
+        return workspace + value[len(mount) :]
+    return value
+
+
+def executor_input(
+    launch: launches.Launch, work: Path, *, workspace: str = ""
+) -> tuple[dict[str, Any], dict[str, str]]:
     """KFP's ExecutorInput for this launch, and artifact uri → local path."""
     local: dict[str, str] = {}
-    inputs: dict[str, Any] = {"parameterValues": dict(launch.parameters), "artifacts": {}}
+    values = {k: in_workspace(v, workspace) for k, v in launch.parameters.items()}
+    inputs: dict[str, Any] = {"parameterValues": values, "artifacts": {}}
     for name, arts in launch.artifacts.items():
         items = []
         for art in arts:
@@ -92,8 +110,9 @@ def executor_input(launch: launches.Launch, work: Path) -> tuple[dict[str, Any],
     return {"inputs": inputs, "outputs": outputs}, local
 
 
-def runtime_values(launch: launches.Launch) -> dict[str, str]:
+def runtime_values(launch: launches.Launch, workspace: str = "") -> dict[str, str]:
     return {
+        **({"workspace_path": workspace} if workspace else {}),
         "pipeline_job_name": launch.run,
         "pipeline_job_resource_name": launch.run,
         "pipeline_job_uuid": launch.run_uid,
@@ -103,18 +122,31 @@ def runtime_values(launch: launches.Launch) -> dict[str, str]:
     }
 
 
-def environment(work: Path, base: dict[str, str]) -> dict[str, str]:
-    """The command's environment: the pod's, with the pip shim first on PATH and PYTHONPATH."""
+def uv_binary() -> str:
+    """uv beside the launcher's interpreter (make install puts it there), else on PATH."""
+    beside = Path(sys.executable).parent / "uv"
+    return str(beside) if beside.exists() else shutil.which("uv") or ""
+
+
+def environment(work: Path, base: dict[str, str], *, envs_dir: str = "") -> dict[str, str]:
+    """The command's environment: the pod's, with the pip shim first on PATH and PYTHONPATH,
+    then the task's overlay (`packages_to_install`, filled by the shim when needed)."""
     bin_dir = work / "bin"
     bin_dir.mkdir(exist_ok=True)
     pip = bin_dir / "pip"
     pip.write_text(_PIP_SCRIPT)
     pip.chmod(0o755)
+    overlay = work / "overlay"
     env = dict(base)
-    env["PATH"] = f"{bin_dir}{os.pathsep}{base.get('PATH', os.defpath)}"
-    py = base.get("PYTHONPATH")
-    env["PYTHONPATH"] = f"{SHIM_DIR}{os.pathsep}{py}" if py else str(SHIM_DIR)
+    path = [str(bin_dir), str(overlay / "bin"), base.get("PATH", os.defpath)]
+    env["PATH"] = os.pathsep.join(path)
+    py = [str(SHIM_DIR), str(overlay), *([base["PYTHONPATH"]] if base.get("PYTHONPATH") else [])]
+    env["PYTHONPATH"] = os.pathsep.join(py)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env[overlays.OVERLAY_ENV] = str(overlay)
+    if envs_dir:
+        env[overlays.ENVS_ENV] = envs_dir
+        env.setdefault(overlays.UV_ENV, uv_binary())
     return env
 
 
@@ -174,9 +206,11 @@ def collect(launch: launches.Launch, executor: dict[str, Any], work: Path) -> la
 def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) -> int:
     """Run one task execution to the end; the exit code of the pod."""
     work = Path(tempfile.mkdtemp(prefix="pinnace-task-"))
+    base = dict(environ or os.environ)
+    workspace = base.get(launches.WORKSPACE_ENV, "")
     try:
-        executor, local = executor_input(launch, work)
-        ctx = placeholders.Context(executor, local, runtime_values(launch))
+        executor, local = executor_input(launch, work, workspace=workspace)
+        ctx = placeholders.Context(executor, local, runtime_values(launch, workspace))
         try:
             argv = placeholders.resolve(launch.command, ctx) + placeholders.resolve(
                 launch.args, ctx
@@ -187,7 +221,7 @@ def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) ->
             raise LaunchError("the executor has no command")
         sys.stdout.flush()
         try:
-            code = subprocess.call(argv, env=environment(work, dict(environ or os.environ)))
+            code = subprocess.call(argv, env=environment(work, base, envs_dir=launch.envs_dir))
         except OSError as exc:
             raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
         if code != 0:

@@ -8,8 +8,8 @@ any pod it owns changing enqueues the run's key, and `reconcile` then
 2. reads the run's task pods from the informer cache (`states.PodView`);
 3. runs one engine pass (`advancing.advance`), which reads finished tasks'
    outputs from the artifact store;
-4. creates the pods the pass asks for (deterministic names: AlreadyExists
-   means done), fetches the log tail of newly failed task pods through the
+4. creates the run's workspace claim if the platform spec asks for one, then
+   the pods the pass asks for (deterministic names: AlreadyExists means done), fetches the log tail of newly failed task pods through the
    pods/log API, and writes status only when it changed, carrying the read
    resourceVersion (a stale cache answers 409 and the runner retries).
 `spec.cancel` deletes the run's active pods: CANCELING, then CANCELED.
@@ -37,6 +37,7 @@ from pinnace.pipelines import (
     checks,
     launches,
     loading,
+    platforms,
     pods,
     specs,
     stores,
@@ -59,10 +60,13 @@ class Settings:
     log_tail_lines: int = 20
     caching: bool = True
     """False: no task is ever served from the cache, whatever the run or the IR say."""
+    envs_dir: str = ""
+    """Cached `packages_to_install` environments (empty: tasks may not install packages)."""
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Settings:
-        return cls(pipeline_root=stores.default_root(data_dir))
+        envs = str((data_dir / "pipelines" / "envs").resolve())
+        return cls(pipeline_root=stores.default_root(data_dir), envs_dir=envs)
 
     def parallel(self) -> int:
         return self.max_parallel or os.cpu_count() or 2
@@ -166,6 +170,7 @@ class RunController:
             pipeline_root=root,
             max_parallel=self.settings.parallel(),
             caching=spec.get("enableCaching") if self.settings.caching else False,
+            envs_dir=self.settings.envs_dir,
         )
         namespace = objects.namespace_of(run)
 
@@ -188,6 +193,8 @@ class RunController:
                 caching.entry_uri(self.settings.pipeline_root, namespace, cache_key),
                 outputs.to_dict(),
             )
+        if plan.creates:
+            await self.workspace(run, loaded.pipeline)
         await self.create(run, plan.creates)
         await self.add_log_tails(run, records, plan)
         run_error: dict[str, Any] | None = None
@@ -211,6 +218,17 @@ class RunController:
         runtime = (run.get("spec") or {}).get("runtimeConfig") or {}
         given = runtime.get("pipelineRoot") or (pipeline.default_pipeline_root if pipeline else "")
         return str(given or self.settings.pipeline_root)
+
+    async def workspace(self, run: Object, pipeline: specs.Pipeline) -> None:
+        """The run's workspace claim (`dsl.WorkspaceConfig`), owned by the run, before its pods."""
+        workspace = platforms.parse(pipeline).workspace
+        if workspace is None:
+            return
+        body = platforms.workspace_manifest(run, workspace)
+        with contextlib.suppress(errors.AlreadyExists):
+            await self.client.create(
+                kinds.PERSISTENTVOLUMECLAIMS, body, namespace=objects.namespace_of(run)
+            )
 
     async def create(self, run: Object, requests: list[pods.PodRequest]) -> None:
         async def one(req: pods.PodRequest) -> None:

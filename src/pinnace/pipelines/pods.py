@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pinnace.kits.kube import objects
 from pinnace.kits.kube.objects import Object
-from pinnace.pipelines import launches, specs, states
+from pinnace.pipelines import launches, platforms, specs, states
 
 LAUNCHER = ("python", "-m", "pinnace.pipelines.launcher")
 _UNSAFE = re.compile(r"[^a-z0-9-]+")
@@ -43,11 +43,15 @@ class PodRequest:
     name: str
     container: specs.Container
     launch: launches.Launch
+    settings: platforms.PodSettings = field(default_factory=platforms.PodSettings)
+    """From the kfp-kubernetes platform spec: env, volumes, metadata, deadline."""
 
 
 def manifest(req: PodRequest, run: Object, *, service_account: str = "") -> Object:
     c = req.container
-    env = [{"name": k, "value": v} for k, v in c.env]
+    extra = req.settings
+    env: list[Object] = [{"name": k, "value": v} for k, v in c.env]
+    env += extra.env
     env.append({"name": launches.ENV, "value": req.launch.to_json()})
     resources: dict[str, dict[str, str]] = {}
     r = c.resources
@@ -66,7 +70,13 @@ def manifest(req: PodRequest, run: Object, *, service_account: str = "") -> Obje
     }
     if resources:
         container["resources"] = resources
+    if extra.mounts:
+        container["volumeMounts"] = list(extra.mounts)
     spec: Object = {"restartPolicy": "Never", "containers": [container]}
+    if extra.volumes:
+        spec["volumes"] = list(extra.volumes)
+    if extra.active_deadline_seconds:
+        spec["activeDeadlineSeconds"] = extra.active_deadline_seconds
     if service_account:
         spec["serviceAccountName"] = service_account
     return {
@@ -76,11 +86,12 @@ def manifest(req: PodRequest, run: Object, *, service_account: str = "") -> Obje
             "name": req.name,
             "namespace": objects.namespace_of(run),
             "labels": {
+                **extra.labels,
                 states.LABEL_RUN: slug(objects.name_of(run), 63),
                 states.LABEL_TASK: slug(req.task, 63),
                 states.LABEL_ATTEMPT: str(req.attempt),
             },
-            "annotations": {states.ANNOTATION_TASK_ID: req.task_id},
+            "annotations": {**extra.annotations, states.ANNOTATION_TASK_ID: req.task_id},
             "ownerReferences": [objects.owner_reference(run)],
         },
         "spec": spec,

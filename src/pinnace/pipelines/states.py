@@ -70,7 +70,8 @@ class PodView:
             term = (cs.get("state") or {}).get("terminated")
             if term:
                 exit_code = int(term.get("exitCode") or 0)
-                reason = str(term.get("reason") or reason)
+                # The pod's own reason (DeadlineExceeded) says more than the container's.
+                reason = reason or str(term.get("reason") or "")
                 message = str(term.get("message") or "")
                 if term.get("finishedAt"):
                     finished = clocks.parse_rfc3339(term["finishedAt"])

@@ -8,7 +8,10 @@ reports a change, the record is saved and a status writer renders the pod
 status (`statuses`) and PATCHes `pods/{name}/status` if it differs from the
 last write. `terminate` stops everything with the grace period and removes
 the pod's files; the agent then completes the API deletion. A pod already
-Succeeded or Failed in the API is never run again.
+Succeeded or Failed in the API is never run again. `activeDeadlineSeconds`
+counts from the pod's startTime: when it passes, every container is stopped
+(SIGTERM, grace, SIGKILL) and the pod is Failed with reason DeadlineExceeded,
+as the kubelet does it.
 """
 
 from __future__ import annotations
@@ -83,6 +86,7 @@ class Worker:
         self._dirty = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.terminating = False
+        self.deadline_exceeded = False
 
     @property
     def pod(self) -> Object:
@@ -104,6 +108,29 @@ class Worker:
         if self.finished:
             return
         self._tasks = [loop.create_task(self._run()), loop.create_task(self._write_status())]
+        deadline = (self.pod.get("spec") or {}).get("activeDeadlineSeconds")
+        if deadline:
+            self._tasks.append(loop.create_task(self._enforce_deadline(float(deadline))))
+
+    async def _enforce_deadline(self, seconds: float) -> None:
+        started = clocks.parse_rfc3339(self.record.start_time)
+        left = seconds - (self.svc.clock.now() - started).total_seconds()
+        if left > 0:
+            await self.svc.clock.sleep(left)
+        policy = str((self.pod.get("spec") or {}).get("restartPolicy") or "Always")
+        init = [r.status() for r in self.init_runners]
+        if statuses.phase(init, [r.status() for r in self.runners], policy) in TERMINAL:
+            return
+        self.deadline_exceeded = True
+        self.svc.events.emit(
+            self.pod,
+            "DeadlineExceeded",
+            f"Pod was active on the node longer than the specified deadline ({seconds:g}s)",
+            type_=recording.WARNING,
+        )
+        runners = [*self.init_runners, *self.runners]
+        await asyncio.gather(*(r.stop(r.grace) for r in runners))
+        self.changed()
 
     async def _run(self) -> None:
         records.save(self.pod_dir, self.record)
@@ -219,6 +246,10 @@ class Worker:
         }
         if init_statuses:
             status["initContainerStatuses"] = init_statuses
+        if self.deadline_exceeded:
+            status["phase"] = "Failed"
+            status["reason"] = "DeadlineExceeded"
+            status["message"] = "Pod was active on the node longer than the specified deadline"
         return status
 
     async def _write_status(self) -> None:

@@ -281,6 +281,33 @@ class _KubeconfigConnection:
             self._rest = None
 
 
+class _Impersonating:
+    """Another connection's session and credentials, acting as someone else (`kubectl --as`).
+
+    Closing it leaves the shared connection open: its owner closes that.
+    """
+
+    def __init__(self, inner: _Connection, user: str, groups: Sequence[str]) -> None:
+        self._inner = inner
+        self.host = inner.host
+        self._headers = {"Impersonate-User": user}
+        if groups:
+            # kube reads repeated headers; pinnace's API server also splits one on commas.
+            self._headers["Impersonate-Group"] = ",".join(groups)
+
+    def session(self) -> aiohttp.ClientSession:
+        return self._inner.session()
+
+    async def auth_headers(self) -> dict[str, str]:
+        return {**await self._inner.auth_headers(), **self._headers}
+
+    def request_options(self) -> dict[str, Any]:
+        return self._inner.request_options()
+
+    async def close(self) -> None:
+        return None
+
+
 class Client:
     """`KubeApi` over HTTP(S) to a real or embedded API server."""
 
@@ -328,6 +355,15 @@ class Client:
     def from_url(cls, url: str, *, token: str | None = None) -> Client:
         """A client for a plain URL and optional bearer token (the embedded platform, tests)."""
         return cls(_PlainConnection(url, token))
+
+    def impersonating(self, user: str, groups: Sequence[str] = ()) -> Client:
+        """This client's connection acting as `user` (Impersonate-User/-Group), for facades
+        that act for their caller so the API server's RBAC decides (the KFP REST API)."""
+        return Client(
+            _Impersonating(self._connection, user, groups),
+            request_timeout=self._timeout.total or 30.0,
+            user_agent=self._user_agent,
+        )
 
     async def close(self) -> None:
         await self._connection.close()

@@ -1,4 +1,4 @@
-"""The `pip` a pipeline task sees: requirements are checked, never installed.
+"""The `pip` a pipeline task sees: requirements are checked, never installed in place.
 
 The kfp compiler starts every lightweight component with
 `python3 -m pip install --quiet 'kfp==2.x' ... && "$0" "$@"`. The launcher
@@ -7,15 +7,19 @@ runs it first on PATH), so that line costs no pip process and never changes
 the environment the task shares with the platform (kfp.md quirk b):
 `install` answers "already satisfied" when `importlib.metadata` shows every
 requirement met — a `kfp`-family pin is met by the installed kfp of the same
-major version, which runs the component — and otherwise refuses clearly.
-Installing `packages_to_install` into a cached per-requirements environment
-is later work. Read-only commands (`list`, `freeze`, `show`, `--version`)
+major version, which runs the component. Requirements the environment does
+not meet (a component's `packages_to_install`) are installed by uv into a
+cached per-requirements environment that the task sees as an overlay on its
+PYTHONPATH (`overlays`), never into the environment itself; a `kfp` pin of
+another major version, or a launcher that gave no envs dir, is refused
+clearly. Read-only commands (`list`, `freeze`, `show`, `--version`)
 go to the real pip.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -94,22 +98,45 @@ def unmet(requirement: str) -> str | None:
     return f"{req.name} {have} is installed, {requirement!r} was asked for"
 
 
+def _name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;@(]", requirement.strip(), maxsplit=1)[0]
+
+
 def install(args: Sequence[str]) -> int:
+    from . import overlays
+
     quiet = any(a in ("-q", "--quiet") or a.startswith("-qq") for a in args)
-    problems = [p for p in (unmet(r) for r in requirements(args)) if p]
-    if problems:
-        for problem in problems:
+    wanted = list(requirements(args))
+    problems = {r: p for r in wanted if (p := unmet(r))}
+    environ = dict(os.environ)
+    # Another kfp in an overlay would replace the executor that runs the component.
+    family = [p for r, p in problems.items() if _name(r).lower() == "kfp"]
+    if problems and (family or not environ.get(overlays.ENVS_ENV)):
+        for problem in problems.values():
             print(f"pinnace: cannot satisfy the task's requirements: {problem}", file=sys.stderr)
+        why = (
+            "the component runs with the platform's kfp, which another kfp cannot replace"
+            if family
+            else "this launcher gave no environments directory for packages_to_install"
+        )
         print(
-            "pinnace: tasks never install into the platform's environment; map the image to a "
-            "Python environment that has these packages (packages_to_install environments are "
-            "not implemented yet)",
+            f"pinnace: tasks never install into the platform's environment and {why}; map the "
+            "image to a Python environment that has these packages",
             file=sys.stderr,
         )
         return 1
+    if problems:
+        try:
+            env = overlays.provide(sorted(problems), args, environ)
+        except (overlays.OverlayError, OSError) as exc:
+            print(f"pinnace: cannot install {' '.join(sorted(problems))}: {exc}", file=sys.stderr)
+            return 1
+        if not quiet:
+            print(f"pinnace: {', '.join(sorted(problems))} from the cached environment {env}")
     if not quiet:
-        for req in requirements(args):
-            print(f"Requirement already satisfied: {req}")
+        for req in wanted:
+            if req not in problems:
+                print(f"Requirement already satisfied: {req}")
     return 0
 
 
