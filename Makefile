@@ -45,6 +45,7 @@ test: install lint
 
 bench: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/control_plane.py
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/pipelines.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -409,6 +409,74 @@ def inference_service() -> S:
     )
 
 
+def _serving_runtime(kind: str, plural: str, scope: str) -> S:
+    """KServe's ServingRuntime / ClusterServingRuntime (`v1alpha1`, one schema for both)."""
+    pod = POD_SPEC["properties"]
+    fmt = obj(
+        {
+            "name": STRING,
+            "version": STRING,
+            "autoSelect": BOOL,
+            "priority": {"type": "integer", "format": "int32", "minimum": 1},
+        },
+        ["name"],
+    )
+    spec = obj(
+        {
+            "supportedModelFormats": array(fmt),
+            "multiModel": BOOL,
+            "disabled": BOOL,
+            "protocolVersions": STRINGS,
+            "containers": array(CONTAINER),
+            **{
+                key: pod[key]
+                for key in (
+                    "volumes",
+                    "nodeSelector",
+                    "affinity",
+                    "tolerations",
+                    "imagePullSecrets",
+                    "schedulerName",
+                    "hostIPC",
+                    "hostNetwork",
+                    "dnsPolicy",
+                )
+            },
+            "labels": STRING_MAP,
+            "annotations": STRING_MAP,
+            "grpcEndpoint": STRING,
+            "grpcDataEndpoint": STRING,
+            "httpDataEndpoint": STRING,
+            "replicas": {"type": "integer", "minimum": 0},
+            "storageHelper": obj({"disabled": BOOL}),
+            "builtInAdapter": FREE,
+            "workerSpec": FREE,
+        },
+        ["containers"],
+    )
+    columns = [
+        column("Disabled", "boolean", ".spec.disabled"),
+        column("ModelType", "string", ".spec.supportedModelFormats[*].name"),
+        column("Containers", "string", ".spec.containers[*].name"),
+        AGE,
+    ]
+    return crd(
+        group="serving.kserve.io",
+        kind=kind,
+        plural=plural,
+        scope=scope,
+        versions=[version("v1alpha1", root(spec, {"type": "object"}), columns)],
+    )
+
+
+def serving_runtime() -> S:
+    return _serving_runtime("ServingRuntime", "servingruntimes", "Namespaced")
+
+
+def cluster_serving_runtime() -> S:
+    return _serving_runtime("ClusterServingRuntime", "clusterservingruntimes", "Cluster")
+
+
 # -- networking.istio.io VirtualService ----------------------------------------------
 
 STRING_MATCH = obj({"exact": STRING, "prefix": STRING, "regex": STRING}, maxProperties=1)
@@ -764,6 +832,8 @@ CRDS = {
     "notebooks.kubeflow.org": notebook,
     "profiles.kubeflow.org": profile,
     "inferenceservices.serving.kserve.io": inference_service,
+    "servingruntimes.serving.kserve.io": serving_runtime,
+    "clusterservingruntimes.serving.kserve.io": cluster_serving_runtime,
     "virtualservices.networking.istio.io": virtual_service,
     "pipelineruns.pipelines.kubeflow.org": pipeline_run,
     "recurringruns.pipelines.kubeflow.org": recurring_run,

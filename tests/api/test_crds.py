@@ -31,7 +31,12 @@ def test_generated_crds_are_current() -> None:
 def test_every_crd_is_a_valid_crd_object() -> None:
     names = [c["metadata"]["name"] for c in crds.all_crds()]
     assert names == sorted(names)
-    assert len(names) == 9
+    assert len(names) == 11
+    assert {
+        "inferenceservices.serving.kserve.io",
+        "servingruntimes.serving.kserve.io",
+        "clusterservingruntimes.serving.kserve.io",
+    } <= set(names)
     for crd in crds.all_crds():
         result = validating.validate_object(builtins.CUSTOMRESOURCEDEFINITIONS, crd)
         assert result.unknown == [], crd["metadata"]["name"]
@@ -153,6 +158,39 @@ RECURRING_RUN: dict[str, Any] = {
     },
 }
 
+# KServe's config/runtimes/kserve-sklearnserver.yaml, unchanged but for the image tag.
+SKLEARN_RUNTIME = {
+    "apiVersion": "serving.kserve.io/v1alpha1",
+    "kind": "ClusterServingRuntime",
+    "metadata": {"name": "kserve-sklearnserver"},
+    "spec": {
+        "annotations": {
+            "prometheus.kserve.io/port": "8080",
+            "prometheus.kserve.io/path": "/metrics",
+        },
+        "supportedModelFormats": [
+            {"name": "sklearn", "version": "1", "autoSelect": True, "priority": 1}
+        ],
+        "protocolVersions": ["v1", "v2"],
+        "containers": [
+            {
+                "name": "kserve-container",
+                "image": "kserve/sklearnserver:latest",
+                "args": ["--model_name={{.Name}}", "--model_dir=/mnt/models", "--http_port=8080"],
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "privileged": False,
+                    "runAsNonRoot": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+                "resources": {
+                    "requests": {"cpu": "1", "memory": "2Gi"},
+                    "limits": {"cpu": "1", "memory": "2Gi"},
+                },
+            }
+        ],
+    },
+}
 # upstream kubeflow/pipelines' PipelineVersion (backend/src/crd/kubernetes/v2beta1), as GitOps applies it
 PIPELINE_VERSION: dict[str, Any] = {
     "apiVersion": "pipelines.kubeflow.org/v2beta1",
@@ -188,6 +226,15 @@ PIPELINE: dict[str, Any] = {
         pytest.param("notebooks.kubeflow.org", "v1", NOTEBOOK, id="notebook-v1"),
         pytest.param("notebooks.kubeflow.org", "v1beta1", NOTEBOOK, id="notebook-v1beta1"),
         pytest.param("inferenceservices.serving.kserve.io", "v1beta1", ISVC, id="isvc"),
+        pytest.param(
+            "clusterservingruntimes.serving.kserve.io", "v1alpha1", SKLEARN_RUNTIME, id="csr"
+        ),
+        pytest.param(
+            "servingruntimes.serving.kserve.io",
+            "v1alpha1",
+            {**SKLEARN_RUNTIME, "kind": "ServingRuntime"},
+            id="sr",
+        ),
         pytest.param("virtualservices.networking.istio.io", "v1", VIRTUAL_SERVICE, id="vs"),
         pytest.param("pipelineruns.pipelines.kubeflow.org", "v1alpha1", PIPELINE_RUN, id="run"),
         pytest.param(

@@ -126,6 +126,29 @@ def test_the_command_prints_the_local_directory(
     assert "unsupported storage scheme" in capsys.readouterr().err
 
 
+def test_into_a_revision_directory_once_through_each_replicas_link(
+    web: str, tmp_path: Path
+) -> None:
+    """The storage-initializer's form: DEST is the revision's (empty) volume dir, which each
+    replica sees through its own link; the first fetches, the others find the model there."""
+    revision = tmp_path / "models" / "ns" / "iris-predictor-00001"
+    revision.mkdir(parents=True)  # hostPath DirectoryOrCreate made it before the pod ran
+    links = []
+    for replica in ("a", "b"):
+        link = tmp_path / replica / "mnt" / "models"
+        link.parent.mkdir(parents=True)
+        link.symlink_to(revision)
+        links.append(link)
+    uri = f"{web}/models/model.onnx"
+    with ThreadPoolExecutor(2) as pool:
+        done = list(pool.map(lambda link: storage.main([uri, str(link)]), links))
+    assert done == [0, 0]
+    assert Files.hits == ["/models/model.onnx"]
+    assert [p.name for p in revision.iterdir()] == ["model.onnx"]
+    assert (links[1] / "model.onnx").read_bytes() == b"onnx graph"
+    assert storage.main([f"{web}/models/missing.bst", str(tmp_path / "other")]) == 1
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -54,6 +54,14 @@ PROFILES = ResourceType("kubeflow.org", "v1", "profiles", "Profile", namespaced=
 INFERENCESERVICES = ResourceType(
     "serving.kserve.io", "v1beta1", "inferenceservices", "InferenceService"
 )
+SERVINGRUNTIMES = ResourceType("serving.kserve.io", "v1alpha1", "servingruntimes", "ServingRuntime")
+CLUSTERSERVINGRUNTIMES = ResourceType(
+    "serving.kserve.io",
+    "v1alpha1",
+    "clusterservingruntimes",
+    "ClusterServingRuntime",
+    namespaced=False,
+)
 VIRTUALSERVICES = ResourceType("networking.istio.io", "v1", "virtualservices", "VirtualService")
 PIPELINERUNS = ResourceType("pipelines.kubeflow.org", "v1alpha1", "pipelineruns", "PipelineRun")
 RECURRINGRUNS = ResourceType("pipelines.kubeflow.org", "v1alpha1", "recurringruns", "RecurringRun")

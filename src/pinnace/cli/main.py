@@ -57,6 +57,10 @@ def up(
     delete_remote_artifacts: Annotated[
         bool, typer.Option(help="Deleting a run deletes its artifacts in S3 too (local: always).")
     ] = False,
+    warm_start: Annotated[
+        bool,
+        typer.Option(help="Start pipeline task pods from a warm fork server per Python env."),
+    ] = True,
 ) -> None:
     """Start the API server, controllers, node agent and gateway in this process."""
     from pinnace.cli import platform
@@ -94,6 +98,7 @@ def up(
         run_max_age=max_age,
         task_pod_ttl=pod_ttl,
         delete_remote_artifacts=delete_remote_artifacts,
+        warm_start=warm_start,
     )
     try:
         _run(platform.run(options, on_ready=announce))
@@ -191,9 +196,10 @@ def notebook_delete(
 
 
 def _subcommands() -> None:
-    from pinnace.cli import profiles
+    from pinnace.cli import profiles, serving
 
     app.add_typer(profiles.app, name="profile")
+    app.command("serve")(serving.command)
 
 
 _subcommands()

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import prometheus_client
 import uvicorn
 
-from pinnace import notebooks, pipelines, profiles, runtime
+from pinnace import notebooks, pipelines, profiles, runtime, serving
 from pinnace.api import crds, kinds
 from pinnace.apiserver import admission
 from pinnace.apiserver import app as api_app
@@ -68,7 +68,10 @@ def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
         run_max_age=options.run_max_age,
         task_pod_ttl=options.task_pod_ttl,
     )
-    return (functools.partial(pipelines.setup, settings=pipeline_settings, retention=retention),)
+    return (
+        functools.partial(pipelines.setup, settings=pipeline_settings, retention=retention),
+        functools.partial(serving.setup, data_dir=options.data_dir),
+    )
 
 
 class Stoppable(Protocol):
@@ -88,6 +91,8 @@ class Options:
     delete_remote_artifacts: bool = False
     """Deleting a run deletes its artifacts under an s3:// root too (file:// roots always)."""
     watch_history: int = 20_000
+    warm_start: bool = True
+    """Task pods start from a warm fork server (runtime/forking.py, pipelines.warm_start)."""
 
 
 class _Server(uvicorn.Server):
@@ -204,6 +209,7 @@ class Platform:
                 data_dir=options.data_dir,
                 node_name=options.node_name,
                 api_url=self.url,
+                warm=pipelines.warm_start() if options.warm_start else None,
             )
         )
         self.ready = True

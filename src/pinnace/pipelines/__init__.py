@@ -17,6 +17,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pinnace.controllers import manager, running
     from pinnace.pipelines import pipelineruns, retaining
+    from pinnace.runtime import forking
+
+
+def warm_start() -> forking.Settings:
+    """What the runtime's fork servers warm for task pods: the launcher and kfp's executor."""
+    from pinnace.pipelines import inlining, pods
+    from pinnace.runtime import forking
+
+    launcher = pods.LAUNCHER[2]
+    return forking.Settings(
+        modules=(launcher,), preload=(launcher, *inlining.PRELOAD), env=inlining.PRELOAD_ENV
+    )
 
 
 def setup(

@@ -11,6 +11,8 @@ controller put in `$PINNACE_LAUNCH`, then `launch()`:
    changes the environment (`shim/pip`); `packages_to_install` the
    environment lacks come from a cached environment the shim links at the
    task's overlay path, which is on PYTHONPATH (and its `bin/` on PATH);
+   kfp's lightweight-component command itself runs inline when every
+   requirement is already met (`inlining`: no sh, no pip, no fresh interpreter);
 4. collects output parameters (executor_output.json, else the output files)
    and artifacts with their metadata, and writes `launches.Outputs` to the
    store, where the controller reads it. The command's exit code is ours.
@@ -29,7 +31,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from pinnace.pipelines import launches, placeholders, stores
+from pinnace.pipelines import inlining, launches, placeholders, stores
 from pinnace.pipelines.shim.pip import overlays
 
 SHIM_DIR = Path(__file__).parent / "shim"
@@ -220,10 +222,13 @@ def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) ->
         if not argv:
             raise LaunchError("the executor has no command")
         sys.stdout.flush()
-        try:
-            code = subprocess.call(argv, env=environment(work, base, envs_dir=launch.envs_dir))
-        except OSError as exc:
-            raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
+        env = environment(work, base, envs_dir=launch.envs_dir)
+        code = inlining.run(argv, env)  # kfp's lightweight command without sh, pip, python
+        if code is None:
+            try:
+                code = subprocess.call(argv, env=env)
+            except OSError as exc:
+                raise LaunchError(f"cannot run {argv[0]!r}: {exc.strerror}") from exc
         if code != 0:
             return code
         outputs = collect(launch, executor, work)

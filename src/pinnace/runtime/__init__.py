@@ -27,6 +27,7 @@ from pinnace.runtime import (
     addresses,
     agents,
     backoffs,
+    forking,
     images,
     layouts,
     limiting,
@@ -67,6 +68,8 @@ class Node:
         if self.serving is not None:
             await self.serving.stop()
         await self.services.memory.close()
+        if self.services.forks is not None:
+            await self.services.forks.stop()
         await self.services.events.drain()
 
 
@@ -107,6 +110,7 @@ async def start(
     api_url: str | None = None,
     heartbeat: float = 10.0,
     memory_interval: float = 0.5,
+    warm: forking.Settings | None = None,
 ) -> Node:
     """Register the node and start running its pods; returns once the pods are synced."""
     layout = _prepare(data_dir)
@@ -123,6 +127,7 @@ async def start(
         allocatable={"cpu": cap["cpu"], "memory": cap["memory"]},
         base_env=base_environment(api_url),
         host_links=host_links,
+        forks=forking.Forks(warm) if warm is not None and warm.modules else None,
     )
     agent = agents.Agent(svc, pool=addresses.Pool(pod_range))
     serving = logserving.Serving(logserving.LogApp(agent), port=log_port) if serve_logs else None

@@ -85,6 +85,7 @@ class Runner:
         self._probes: list[asyncio.Task[Any]] = []
         self._env: dict[str, str] = {}
         self._cwd = sandbox.pod_dir
+        self._venv = svc.environments.default
 
     # -- reading --------------------------------------------------------------------------
 
@@ -240,7 +241,7 @@ class Runner:
         self.record.started_at = started_at
         launch = processes.Launch(launch.argv, launch.env, launch.cwd, self.log_path())
         try:
-            process = processes.spawn(launch)
+            process = await self._spawn(launch)
         except processes.StartError as exc:
             return {
                 "exitCode": 128,
@@ -251,13 +252,24 @@ class Runner:
             }
         self.record.process = process.identity
         self.owner.changed()  # saves the record before anything else can happen
+        if self.svc.forks is not None:
+            self.svc.forks.acknowledge(process, self._venv)
         self.svc.events.emit(pod, "Started", f"Started container {self.name}")
         return process
+
+    async def _spawn(self, launch: processes.Launch) -> processes.Process:
+        """A warm child of the venv's fork server when the entry point is warmed, else a spawn."""
+        if self.svc.forks is not None:
+            process = await self.svc.forks.spawn(launch, self._venv)
+            if process is not None:
+                return process
+        return processes.spawn(launch)
 
     async def _launch(self, pod: Object) -> processes.Launch:
         facts = envs.Facts(self.sandbox.ip, self.svc.host_ip, self.svc.allocatable)
         pod_dir = self.sandbox.pod_dir
         image = str(self.spec.get("image") or "")
+        self._venv = self.svc.environments.venv_for(image)
         # The image's ENV (HOME of a notebook image, say) sits above the platform's defaults.
         base = {**self.sandbox.env, **self.svc.environments.environ(image)}
         env = await envs.resolve(pod, self.spec, facts=facts, lookup=self.svc.lookup, base=base)
@@ -286,6 +298,8 @@ class Runner:
         """Watch one run to its end; returns its terminated state."""
         self.process = process
         self._oom = False
+        if self._stop.is_set():  # stopped while a fork server was starting it
+            self._probes.append(asyncio.ensure_future(process.stop(self.grace)))
         started_at = self.record.started_at or clocks.rfc3339(self.svc.clock.now())
         self.state = {"running": {"startedAt": started_at}}
         path = self.log_path()

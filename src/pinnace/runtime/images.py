@@ -101,18 +101,42 @@ PAUSE_IMAGES = tuple(
 )
 """`registry.k8s.io/pause` and the older `k8s.gcr.io/pause`, any tag or digest."""
 
-IMAGES: tuple[Image, ...] = tuple(
-    Image(pattern, entrypoint=JUPYTER_LAB, env=NOTEBOOK_ENV)
-    for pattern in (
-        "kubeflownotebookswg/jupyter*",  # jupyter, jupyter-scipy, jupyter-pytorch-*, ...-full
-        "*/kubeflownotebookswg/jupyter*",  # the same through a registry mirror
-        "*/notebook-servers/jupyter*",  # ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-*
-        "jupyter/*-notebook*",  # Jupyter Docker Stacks (jupyter/scipy-notebook:...)
-        "*/jupyter/*-notebook*",  # quay.io/jupyter/scipy-notebook
+MODEL_SERVERS = (
+    ("kserve/sklearnserver", "sklearn"),
+    ("kserve/xgbserver", "xgboost"),
+    ("kserve/lgbserver", "lightgbm"),
+    ("pinnace/onnxserver", "onnx"),
+)
+"""KServe's model-server images (and pinnace's ONNX one) → pinnace's model server for that
+format, so upstream ServingRuntime YAML (no `command`, KServe's args) runs unchanged."""
+
+SERVING_IMAGES = tuple(
+    Image(pattern, entrypoint=(sys.executable, "-m", "pinnace.serving.server", "--format", fmt))
+    for image, fmt in MODEL_SERVERS
+    for pattern in (f"{image}", f"{image}:*", f"*/{image}", f"*/{image}:*")
+) + tuple(
+    Image(pattern, entrypoint=(sys.executable, "-m", "pinnace.serving.storage"))
+    for pattern in ("kserve/storage-initializer*", "*/kserve/storage-initializer*")
+)
+"""KServe's storage-initializer image: `args: [URI, DEST]` fetches the model into DEST."""
+
+IMAGES: tuple[Image, ...] = (
+    tuple(
+        Image(pattern, entrypoint=JUPYTER_LAB, env=NOTEBOOK_ENV)
+        for pattern in (
+            "kubeflownotebookswg/jupyter*",  # jupyter, jupyter-scipy, jupyter-pytorch-*, ...-full
+            "*/kubeflownotebookswg/jupyter*",  # the same through a registry mirror
+            "*/notebook-servers/jupyter*",  # ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-*
+            "jupyter/*-notebook*",  # Jupyter Docker Stacks (jupyter/scipy-notebook:...)
+            "*/jupyter/*-notebook*",  # quay.io/jupyter/scipy-notebook
+        )
     )
-) + tuple(Image(pattern, entrypoint=PAUSE) for pattern in PAUSE_IMAGES)
+    + tuple(Image(pattern, entrypoint=PAUSE) for pattern in PAUSE_IMAGES)
+    + SERVING_IMAGES
+)
 """The built-in table: Kubeflow's and Jupyter's notebook images start JupyterLab; the pause
-image sleeps until it is stopped (a pod of pause containers is Running and Ready)."""
+image sleeps until it is stopped (a pod of pause containers is Running and Ready); KServe's
+model-server images start pinnace's model server."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,13 +83,22 @@ def exit_code(returncode: int) -> int:
 class Process:
     """A running container process and its process group."""
 
-    def __init__(self, identity: Identity, popen: subprocess.Popen[bytes] | None) -> None:
+    def __init__(
+        self,
+        identity: Identity,
+        popen: subprocess.Popen[bytes] | None,
+        *,
+        reaped: asyncio.Future[int | None] | None = None,
+    ) -> None:
         self.identity = identity
         self._popen = popen
+        self._reaped = reaped
+        """The exit code as its parent reports it, for a child of a fork server (`forking`)."""
         self._exited: asyncio.Future[int | None] | None = None
         self._pidfd: int | None = None
-        with contextlib.suppress(ProcessLookupError):
-            self._pidfd = os.pidfd_open(identity.pid)
+        if reaped is None:  # a forked child's exit comes from its parent, not a pidfd
+            with contextlib.suppress(ProcessLookupError):
+                self._pidfd = os.pidfd_open(identity.pid)
 
     @property
     def pid(self) -> int:
@@ -98,13 +107,17 @@ class Process:
     @property
     def adopted(self) -> bool:
         """True when this agent did not start the process (its exit code cannot be read)."""
-        return self._popen is None
+        return self._popen is None and self._reaped is None
 
     def done(self) -> bool:
+        if self._reaped is not None:
+            return self._reaped.done()
         return self._exited is not None and self._exited.done()
 
     async def wait(self) -> int | None:
         """The container exit code once the process exits (None if adopted: unknowable)."""
+        if self._reaped is not None:
+            return await asyncio.shield(self._reaped)
         if self._exited is None:
             loop = asyncio.get_running_loop()
             self._exited = loop.create_future()
@@ -158,6 +171,8 @@ class Process:
                 self._exited.cancel()
             os.close(self._pidfd)
             self._pidfd = None
+        if self._reaped is not None and not self._reaped.done():
+            self._reaped.cancel()
 
 
 def spawn(launch: Launch) -> Process:

@@ -12,7 +12,7 @@ from pinnace.kits import clocks
 from pinnace.kits.kube import clients, errors, recording
 from pinnace.kits.kube.objects import Object
 from pinnace.kits.kube.resources import ResourceType
-from pinnace.runtime import backoffs, images, layouts, limiting, logs
+from pinnace.runtime import backoffs, forking, images, layouts, limiting, logs
 
 
 @dataclass
@@ -32,6 +32,8 @@ class Services:
     host_links: bool = True
     config_retry: float = 2.0
     """Seconds between retries of a container waiting on a ConfigMap/Secret/PVC."""
+    forks: forking.Forks | None = None
+    """Fork servers for warm entry points (`forking`); None: every container is spawned."""
     recorder: recording.EventRecorder | None = None
     """The node agent's Events (`source.component: kubelet`), posted off the pod's path."""
 

@@ -1,6 +1,7 @@
 """KServe's storage-initializer role: a model URI fetched once into a local cache directory.
 
     python -m pinnace.serving.storage URI [--cache-dir DIR]     # prints the local path
+    python -m pinnace.serving.storage URI DEST                  # KServe's initializer args
 
 `pinnace.serving.server` calls `fetch` when `--model-dir` is a URI, before it loads the
 model; a later controller can run the same command once per revision, before any
@@ -16,7 +17,11 @@ Schemes:
   `S3_USE_HTTPS=0`) and credentials from the usual `AWS_*` variables, as KServe reads
   them from a Secret.
 
-Each URI lands in `<cache>/<sha256(uri)[:16]>/`; it is written to a temporary
+With DEST (the InferenceService controller's storage-initializer init container:
+`[URI, /mnt/models]`, DEST a per-revision directory every replica mounts) the model
+lands in DEST itself, once: the first replica fetches, the others find it there.
+
+Each URI lands in `<cache>/<sha256(uri)[:16]>/` (or DEST); it is written to a temporary
 directory and renamed into place when complete, under a file lock, so two processes
 fetching the same URI download it once and a crash leaves no half model behind. A
 failed fetch raises `StorageError` naming the URI.
@@ -59,11 +64,36 @@ def fetch(uri: str, cache_dir: Path = DEFAULT_CACHE, *, timeout: float = 300.0) 
     target = cache_dir / hashlib.sha256(uri.encode()).hexdigest()[:16]
     if target.is_dir():
         return target
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with _locked(cache_dir / f"{target.name}.lock"):
-        if target.is_dir():  # another process fetched it while we waited
+    return _fetch_to(uri, target, timeout)
+
+
+def fetch_into(uri: str, dest: Path, *, timeout: float = 300.0) -> Path:
+    """Fetch `uri` into the directory `dest` itself (an empty or missing dir), unless done.
+
+    `dest` may be a link (a pod's view of its volume): the lock and the staging dir sit
+    beside the real directory, so every replica mounting it shares them.
+    """
+    scheme = urllib.parse.urlsplit(uri).scheme
+    if scheme not in ("", *SCHEMES):
+        raise StorageError(f"{uri}: unsupported storage scheme {scheme!r}")
+    target = dest.resolve()
+    if _filled(target):
+        return target
+    return _fetch_to(uri, target, timeout)
+
+
+def _filled(path: Path) -> bool:
+    return path.is_dir() and any(path.iterdir())
+
+
+def _fetch_to(uri: str, target: Path, timeout: float) -> Path:
+    scheme = urllib.parse.urlsplit(uri).scheme
+    parent = target.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    with _locked(parent / f".{target.name}.lock"):
+        if _filled(target):  # another process fetched it while we waited
             return target
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=cache_dir))
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=parent))
         try:
             if scheme in ("", "file"):
                 _copy_local(uri, staging)
@@ -71,6 +101,8 @@ def fetch(uri: str, cache_dir: Path = DEFAULT_CACHE, *, timeout: float = 300.0) 
                 _download(uri, staging, timeout)
             else:
                 _copy_s3(uri, staging)
+            if target.is_dir():
+                target.rmdir()  # empty: the volume's directory, made before we ran
             staging.rename(target)
         except StorageError:
             shutil.rmtree(staging, ignore_errors=True)
@@ -156,10 +188,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Fetch a model URI into the local cache once; print its local directory.",
     )
     parser.add_argument("uri")
+    parser.add_argument("dest", nargs="?", type=Path, help="fetch into this directory itself")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     args = parser.parse_args(argv)
     try:
-        print(fetch(args.uri, args.cache_dir))
+        if args.dest is not None:
+            print(fetch_into(args.uri, args.dest))
+        else:
+            print(fetch(args.uri, args.cache_dir))
     except StorageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
