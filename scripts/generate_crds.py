@@ -644,7 +644,13 @@ def pipeline_run() -> S:
         },
         ["taskId", "name"],
     )
-    spec = obj({**RUN_TEMPLATE_PROPS, "cancel": {"type": "boolean", "default": False}})
+    spec = obj(
+        {
+            **RUN_TEMPLATE_PROPS,
+            "cancel": {"type": "boolean", "default": False},
+            "retries": {"type": "integer", "format": "int32", "minimum": 0},
+        }
+    )
     status = obj(
         {
             "state": STATE,
@@ -653,6 +659,7 @@ def pipeline_run() -> S:
             "observedGeneration": INT64,
             "conditions": CONDITIONS,
             "error": RUN_ERROR,
+            "retries": INT32,
             "pipelineRoot": STRING,
             "outputs": FREE,
             "tasks": array(

@@ -67,6 +67,22 @@ def sleepy() -> None:
     nap(seconds=300)
 
 
+@dsl.component(base_image=BASE)
+def fail_once(marker: str) -> str:
+    import os
+
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise SystemExit("failing the first time")
+    return "second time lucky"
+
+
+@dsl.pipeline(name="flaky")
+def flaky(marker: str) -> str:
+    first = double(x=1)
+    return fail_once(marker=marker).after(first).output
+
+
 def compiled(func: Any) -> Path:
     path = Path(tempfile.mkdtemp()) / "pipeline.yaml"
     compiler.Compiler().compile(func, str(path))
@@ -252,3 +268,51 @@ def test_recurring_runs_crud(platform: Platform, kfp: kfp_client.Client, namespa
         lambda: not platform.kubectl_yaml("get", "recurringruns", "-n", namespace)["items"],
         what="the RecurringRun gone",
     )
+
+
+def test_a_recurring_run_fires_on_its_interval(kfp: kfp_client.Client, namespace: str) -> None:
+    experiment = kfp.create_experiment(unique("exp"), namespace=namespace)
+    made = kfp.create_recurring_run(
+        experiment.experiment_id,
+        "every second",
+        pipeline_package_path=str(compiled(words)),
+        interval_second=1,
+        no_catchup=True,
+        params={"n": 1},
+    )
+
+    def fired() -> list[Any]:
+        runs = kfp.list_runs(experiment_id=experiment.experiment_id).runs or []
+        return [r for r in runs if r.recurring_run_id == made.recurring_run_id]
+
+    first = wait_for(fired, timeout=60, what="a run started by the schedule")[0]
+    done = kfp.wait_for_run_completion(first.run_id, timeout=120, sleep_duration=0.2)
+    assert done.state == "SUCCEEDED", done.error
+    assert done.scheduled_at is not None
+    kfp.disable_recurring_run(made.recurring_run_id)
+
+
+def test_retry_resumes_a_failed_run(
+    platform: Platform, kfp: kfp_client.Client, namespace: str, tmp_path: Path
+) -> None:
+    experiment = kfp.create_experiment(unique("exp"), namespace=namespace)
+    result = kfp.create_run_from_pipeline_func(
+        flaky,
+        arguments={"marker": str(tmp_path / "marker")},
+        experiment_id=experiment.experiment_id,
+        enable_caching=False,
+    )
+    failed = kfp.wait_for_run_completion(result.run_id, timeout=120, sleep_duration=0.2)
+    assert failed.state == "FAILED"
+    # kfp.Client has no retry method: its generated RunServiceApi has the call
+    kfp._run_api.run_service_retry_run(run_id=result.run_id)
+    wait_for(lambda: kfp.get_run(result.run_id).state != "FAILED", what="the retry taken up")
+    done = kfp.wait_for_run_completion(result.run_id, timeout=120, sleep_duration=0.2)
+    assert done.state == "SUCCEEDED", done.error
+    assert {t.display_name: t.state for t in done.run_details.task_details} == {
+        "double": "SUCCEEDED",
+        "fail-once": "SUCCEEDED",
+    }
+    (run,) = platform.kubectl_yaml("get", "pipelineruns", "-n", namespace)["items"]
+    attempts = {t["name"]: t["attempts"] for t in run["status"]["tasks"]}
+    assert attempts == {"double": 1, "fail-once": 2}  # what succeeded did not run again

@@ -136,6 +136,11 @@ def test_secrets_config_maps_a_claim_and_a_workspace_reach_the_tasks(
         "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
     }
     platform.kubectl("apply", "-f", "-", input=json.dumps(claim))
+    # A real directory at a mount path: the runtime cannot link it on the host, so the task
+    # sees its volume only because the launcher points the path at the pod's own view.
+    decoy = Path(paths) / "secret"
+    decoy.mkdir(parents=True)
+    (decoy / "password").write_text("decoy")
     config = dsl.PipelineConfig(workspace=dsl.WorkspaceConfig(size="1Gi"))
 
     @dsl.pipeline(pipeline_config=config)
@@ -254,3 +259,29 @@ def test_a_platform_feature_pinnace_cannot_honour_is_refused_at_apply(
     assert "task 'nap'" in done.stderr, done.stderr
     listed = platform.kubectl("get", "pipelineruns", "-n", namespace, "-o", "name").stdout
     assert "refused" not in listed
+
+
+def test_a_claim_made_by_create_pvc_is_shared_and_then_deleted(
+    platform: Platform, namespace: str, paths: str
+) -> None:
+    @dsl.pipeline
+    def scratch() -> str:
+        pvc = kubernetes.CreatePVC(
+            pvc_name_suffix="-scratch", access_modes=["ReadWriteOnce"], size="1Gi"
+        )
+        write = write_note(data_dir=f"{paths}/vol", workspace_path=f"{paths}/vol")
+        kubernetes.mount_pvc(write, pvc_name=pvc.outputs["name"], mount_path=f"{paths}/vol")
+        read = read_note(data_dir=f"{paths}/vol", workspace_path=f"{paths}/vol").after(write)
+        kubernetes.mount_pvc(read, pvc_name=pvc.outputs["name"], mount_path=f"{paths}/vol")
+        kubernetes.DeletePVC(pvc_name=pvc.outputs["name"]).after(read)
+        return read.output
+
+    apply_run(platform, namespace, "scratch", scratch)
+    status = finished(platform, namespace, "scratch")
+    assert status["state"] == "SUCCEEDED", status.get("error")
+    assert status["outputs"]["parameters"]["Output"] == "on the claim + in the workspace"
+    tasks = tasks_of(status)
+    assert tasks["createpvc"]["outputs"]["parameters"] == {"name": "scratch-scratch"}
+    assert "podName" not in tasks["createpvc"] and "podName" not in tasks["deletepvc"]
+    claims = platform.kubectl_yaml("get", "pvc", "-n", namespace)["items"]
+    assert [c["metadata"]["name"] for c in claims] == []

@@ -29,6 +29,7 @@ import yaml
 from sklearn.dummy import DummyClassifier
 from tests.e2e.conftest import Platform, wait_for
 from tests.serving import models as trained_models
+from tests.serving.test_storage import filesystem, seaweedfs  # noqa: F401 (the fixture)
 
 READY_TIMEOUT = 300  # model-server cold starts on a busy 2-core machine
 ROWS = np.array([[5.1, 3.5, 1.4, 0.2], [6.8, 2.8, 4.8, 1.4], [6.3, 3.3, 6.0, 2.5]])
@@ -337,6 +338,42 @@ def test_a_user_runtime_with_its_own_command(
     assert v1(platform, namespace, "mine", by="path") == trained.predict(ROWS).tolist()
 
 
+def test_a_model_on_s3_with_the_service_accounts_credentials(
+    platform: Platform,
+    namespace: str,
+    tmp_path: Path,
+    seaweedfs: str,  # noqa: F811 (the fixture)
+) -> None:
+    trained = trained_models.sklearn_model(tmp_path)
+    filesystem(seaweedfs).put(
+        str(trained.directory / "model.joblib"), "models/e2e/iris/model.joblib"
+    )
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": "s3creds",
+            "namespace": namespace,
+            "annotations": {
+                "serving.kserve.io/s3-endpoint": seaweedfs.removeprefix("http://"),
+                "serving.kserve.io/s3-usehttps": "0",
+            },
+        },
+        "type": "Opaque",
+        "stringData": {"AWS_ACCESS_KEY_ID": "pinnace", "AWS_SECRET_ACCESS_KEY": "pinnace"},
+    }
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "sa", "namespace": namespace},
+        "secrets": [{"name": "s3creds"}],
+    }
+    predictor = {**new_form("sklearn", "s3://models/e2e/iris"), "serviceAccountName": "sa"}
+    apply(platform, secret, account, isvc("from-s3", namespace, predictor))
+    wait_ready(platform, namespace, "from-s3")
+    assert v1(platform, namespace, "from-s3", by="host") == trained.predict(ROWS).tolist()
+
+
 def test_a_broken_storage_uri_is_a_failed_condition_with_the_reason(
     platform: Platform, namespace: str, tmp_path: Path
 ) -> None:
@@ -372,6 +409,11 @@ def test_a_broken_storage_uri_is_a_failed_condition_with_the_reason(
             {"model": {"modelFormat": {"version": "1"}, "storageUri": "file:///m"}},
             "spec.predictor.model.modelFormat.name",
             id="format-without-name",
+        ),
+        pytest.param(
+            {**new_form("sklearn", "file:///m"), "minReplicas": 3, "maxReplicas": 2},
+            "spec.predictor.minReplicas",
+            id="min-over-max",
         ),
         pytest.param(
             {**new_form("sklearn", "file:///m"), "minReplicas": -1},

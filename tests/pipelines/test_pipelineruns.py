@@ -183,3 +183,43 @@ async def test_cancel_deletes_the_running_pods_and_ends_canceled(kube: clients.C
     assert [t["state"] for t in status["tasks"]] == ["CANCELED"]
     assert await pods(kube) == []
     assert [h["state"] for h in status["stateHistory"]][-1] == "CANCELED"
+
+
+async def test_retry_runs_the_failed_task_again_and_keeps_what_succeeded(
+    kube: clients.Client,
+) -> None:
+    await submit(kube, "again", builders.compiled(chain), x=1)
+    (first,) = await until(lambda: pods(kube))
+    await finish(kube, first, Output=2)
+
+    async def second() -> dict[str, Any] | None:
+        found = [p for p in await pods(kube) if p["metadata"]["name"] != first["metadata"]["name"]]
+        return found[0] if found else None
+
+    failing = await until(second)
+    await finish(kube, failing, code=1)
+    await state_is(kube, "again", "FAILED")
+    await kube.patch(kinds.PIPELINERUNS, "again", {"spec": {"retries": 1}}, namespace=NS)
+
+    async def third() -> dict[str, Any] | None:
+        seen = {first["metadata"]["name"], failing["metadata"]["name"]}
+        found = [p for p in await pods(kube) if p["metadata"]["name"] not in seen]
+        return found[0] if found else None
+
+    retried = await until(third)
+    assert retried["metadata"]["labels"]["pipelines.kubeflow.org/attempt"] == "1"
+    assert launch_of(retried).parameters == {"a": 2, "b": 10}
+    running = await state_is(kube, "again", "RUNNING")  # pods are made before status is written
+    assert running["retries"] == 1
+    assert "finishedAt" not in running
+    await finish(kube, retried, Output=12)
+    status = await state_is(kube, "again", "SUCCEEDED")
+    assert status["outputs"]["parameters"] == {"Output": 12}
+    assert [t["attempts"] for t in status["tasks"]] == [1, 2]
+    assert len(await pods(kube)) == 3, "the task that succeeded did not run again"
+    assert [h["state"] for h in status["stateHistory"]] == [
+        "RUNNING",
+        "FAILED",
+        "RUNNING",
+        "SUCCEEDED",
+    ]

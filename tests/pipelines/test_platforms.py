@@ -11,6 +11,7 @@ from kfp import compiler, dsl, kubernetes
 
 from pinnace.kits.kube.objects import Object
 from pinnace.pipelines import checks, launches, launching, loading, platforms, pods, specs
+from pinnace.pipelines.states import State
 
 from .builders import BASE, Simulation
 
@@ -150,19 +151,49 @@ def test_a_workspace_is_one_claim_mounted_into_every_task_of_the_run() -> None:
     # The placeholder stays for the launcher, which knows where the mount really is.
     (at_req,) = [r for r in plan.creates if r.task == "at"]
     assert at_req.launch.parameters["path"] == "{{$.workspace_path}}"
+    assert at_req.launch.mounts == ("/kfp-workspace",)
+    env = {
+        e["name"]: e.get("value")
+        for e in pods.manifest(at_req, RUN)["spec"]["containers"][0]["env"]
+    }
+    assert env["PINNACE_MOUNT_0"] == "/kfp-workspace"
+
+
+VIEWS = {"/kfp-workspace": "/pods/x/_root/kfp-workspace", "/mnt/s": "/pods/x/_root/mnt/s"}
 
 
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
         pytest.param("{{$.workspace_path}}", "/pods/x/_root/kfp-workspace", id="placeholder"),
+        pytest.param(
+            "{{$.workspace_path}}/m", "/pods/x/_root/kfp-workspace/m", id="placeholder-path"
+        ),
         pytest.param("/kfp-workspace/model", "/pods/x/_root/kfp-workspace/model", id="path"),
-        pytest.param("/kfp-workspaces", "/kfp-workspaces", id="not-under-the-mount"),
+        pytest.param("--key=/mnt/s/password", "--key=/pods/x/_root/mnt/s/password", id="flag"),
+        pytest.param("/mnt/south", "/mnt/south", id="not-under-the-mount"),
         pytest.param(3, 3, id="not-a-string"),
     ],
 )
-def test_the_launcher_points_workspace_values_at_the_real_mount(value: Any, expected: Any) -> None:
-    assert launching.in_workspace(value, "/pods/x/_root/kfp-workspace") == expected
+def test_the_launcher_points_values_under_mounts_at_the_real_mount(
+    value: Any, expected: Any
+) -> None:
+    assert launching.in_mounts(value, VIEWS) == expected
+
+
+def test_the_launcher_reads_the_views_the_runtime_rewrote_from_the_pod_env() -> None:
+    launch = launches.Launch(
+        run="r",
+        namespace="ns",
+        task="t",
+        task_id="t",
+        command=(),
+        args=(),
+        outputs_uri="",
+        mounts=("/mnt/s", "/data"),
+    )
+    env = {"PINNACE_MOUNT_0": "/pods/x/_root/mnt/s"}  # a cluster would leave /data as it is
+    assert launching.mount_views(launch, env) == {"/mnt/s": "/pods/x/_root/mnt/s", "/data": "/data"}
 
 
 def test_unsupported_platform_fields_fail_validation_naming_task_and_field() -> None:
@@ -179,3 +210,62 @@ def test_unsupported_platform_fields_fail_validation_naming_task_and_field() -> 
     problems = [str(p) for p in checks.validate(loading.load(spec, platform))]
     assert any("task 'show'" in p and "activeDeadlineSeconds" in p for p in problems), problems
     assert any("task 'show'" in p and "hostNetworkMagic: not supported" in p for p in problems)
+
+
+def test_create_pvc_and_delete_pvc_run_without_pods_and_the_claim_reaches_consumers() -> None:
+    @dsl.pipeline
+    def p() -> None:
+        pvc = kubernetes.CreatePVC(
+            pvc_name_suffix="-scratch", access_modes=["ReadWriteOnce"], size="1Gi"
+        )
+        t = show(msg="hi")
+        kubernetes.mount_pvc(t, pvc_name=pvc.outputs["name"], mount_path="/vol")
+        kubernetes.DeletePVC(pvc_name=pvc.outputs["name"]).after(t)
+
+    sim = Simulation(load(p))
+    plans = []
+    for _ in range(10):
+        plans.append(sim.step())
+        if plans[-1].state.terminal:
+            break
+    assert plans[-1].state is State.SUCCEEDED
+    claims = [c for plan in plans for c in plan.claims]
+    (claim,) = claims
+    assert claim["metadata"] == {"name": "run-scratch", "namespace": "ns"}
+    assert claim["spec"] == {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": "1Gi"}},
+    }
+    assert [d for plan in plans for d in plan.claim_deletes] == ["run-scratch"]
+    requests = [r for plan in plans for r in plan.creates]
+    assert [r.task for r in requests] == ["show"]  # the stubs start no pod
+    pod = pods.manifest(requests[0], RUN)
+    (volume,) = pod["spec"]["volumes"]
+    assert volume["persistentVolumeClaim"] == {"claimName": "run-scratch"}
+    assert sim.records["createpvc"]["outputs"]["parameters"] == {"name": "run-scratch"}
+    # The claim is created before the consumer's pod: it comes in an earlier (or the same) pass.
+    first_claim = next(i for i, plan in enumerate(plans) if plan.claims)
+    first_pod = next(i for i, plan in enumerate(plans) if plan.creates)
+    assert first_claim <= first_pod
+
+
+def test_create_pvc_from_a_snapshot_fails_the_task_naming_the_input() -> None:
+    @dsl.pipeline
+    def p() -> None:
+        kubernetes.CreatePVC(
+            pvc_name="copy",
+            access_modes=["ReadWriteOnce"],
+            size="1Gi",
+            data_source={
+                "apiGroup": "snapshot.storage.k8s.io",
+                "kind": "VolumeSnapshot",
+                "name": "s",
+            },
+        )
+
+    sim = Simulation(load(p))
+    plan = sim.finish()
+    assert plan.state is State.FAILED
+    assert not plan.claims
+    message = sim.records["createpvc"]["error"]["message"]
+    assert "task 'createpvc'" in message and "data_source" in message, message

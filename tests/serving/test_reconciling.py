@@ -388,3 +388,41 @@ async def test_a_model_that_fails_to_load_is_reported(
     assert info["exitCode"] == 1
     assert failed["modelStatus"]["transitionStatus"] == "BlockedByFailedLoad"
     assert condition(failed, "Ready")["status"] == "False"
+
+
+async def test_s3_credentials_of_the_service_account_reach_the_initializer(
+    kube: clients.Client, mgr: manager.Manager
+) -> None:
+    await kube.create(
+        kinds.SECRETS,
+        {
+            "metadata": {
+                "name": "s3creds",
+                "namespace": "ns",
+                "annotations": {
+                    "serving.kserve.io/s3-endpoint": "127.0.0.1:8333",
+                    "serving.kserve.io/s3-usehttps": "0",
+                },
+            },
+            "stringData": {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"},
+        },
+    )
+    await kube.create(
+        kinds.SERVICEACCOUNTS,
+        {"metadata": {"name": "sa", "namespace": "ns"}, "secrets": [{"name": "s3creds"}]},
+    )
+    model = {"modelFormat": {"name": "sklearn"}, "storageUri": "s3://models/iris"}
+    await kube.create(kinds.INFERENCESERVICES, isvc(model=model, serviceAccountName="sa"))
+    dep = await deployment(kube, R1)
+    (init,) = dep["spec"]["template"]["spec"]["initContainers"]
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in init["env"]}
+    assert env == {
+        "AWS_ACCESS_KEY_ID": {"secretKeyRef": {"name": "s3creds", "key": "AWS_ACCESS_KEY_ID"}},
+        "AWS_SECRET_ACCESS_KEY": {
+            "secretKeyRef": {"name": "s3creds", "key": "AWS_SECRET_ACCESS_KEY"}
+        },
+        "S3_ENDPOINT": "127.0.0.1:8333",
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:8333",
+        "S3_USE_HTTPS": "0",
+    }
+    assert dep["spec"]["template"]["spec"]["serviceAccountName"] == "sa"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import fcntl
 import functools
 import ipaddress
@@ -45,6 +46,7 @@ from pinnace.pipelines import admitting as pipeline_admission
 from pinnace.pipelines import pipelineruns as pipeline_runs
 from pinnace.pipelines import retaining
 from pinnace.pipelines.restapi import app as kfp_api
+from pinnace.serving import admitting as serving_admission
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +57,18 @@ SETUPS: tuple[manager.Setup, ...] = (builtin.setup, profiles.setup, notebooks.se
 """What joins the controller manager, in order: the built-ins, then each domain's `setup`."""
 
 
-VALIDATORS: dict[tuple[str, str], admission.Validator] = {**pipeline_admission.VALIDATORS}
+VALIDATORS: dict[tuple[str, str], admission.Validator] = {
+    **pipeline_admission.VALIDATORS,
+    **serving_admission.VALIDATORS,
+}
 """Validating admission per (group, kind): a domain's checks run in the API server's write path."""
 
 
 def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
     """The domains' `setup`s that need the platform's options (pipelines: the data dir)."""
-    pipeline_settings = pipeline_runs.Settings.for_data_dir(options.data_dir)
+    pipeline_settings = dataclasses.replace(
+        pipeline_runs.Settings.for_data_dir(options.data_dir), node_name=options.node_name
+    )
     retention = retaining.Settings(
         pipeline_root=pipeline_settings.pipeline_root,
         delete_remote_artifacts=options.delete_remote_artifacts,

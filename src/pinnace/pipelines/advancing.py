@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pinnace.kits import clocks
+from pinnace.kits.kube.objects import Object
 from pinnace.pipelines import (
     caching,
     checks,
@@ -63,6 +64,13 @@ class Run:
     """None: each task's cachingOptions; True/False: every task (`spec.enableCaching`)."""
     envs_dir: str = ""
     """Where tasks' `packages_to_install` environments are cached (`launches.Launch`)."""
+    retries: int = 0
+    """Run-level retries asked for (`spec.retries`, KFP's `:retry`): each gives every failed
+    task a fresh round of its attempts."""
+
+    def last_attempt(self, max_count: int) -> int:
+        """The highest attempt number a task with `set_retry(max_count)` may reach."""
+        return (self.retries + 1) * (max_count + 1) - 1
 
     def task_uri(self, task_id: str) -> str:
         return stores.join(self.pipeline_root, self.namespace, self.name, self.uid, task_id)
@@ -76,6 +84,10 @@ class Plan:
     """task id → name of the pod whose failure the record reports (for its log tail)."""
     cache_puts: dict[str, launches.Outputs] = field(default_factory=dict)
     """cache key → outputs of a task that just succeeded, for the cache."""
+    claims: list[Object] = field(default_factory=list)
+    """PersistentVolumeClaims that CreatePVC tasks made in this pass (created before pods)."""
+    claim_deletes: list[str] = field(default_factory=list)
+    """Claims that DeletePVC tasks deleted in this pass."""
     requeue_after: float | None = None
     state: State = State.RUNNING
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -127,6 +139,12 @@ def _upstream(task: specs.Task) -> Iterator[str]:
             yield ab.source.task
 
 
+def _parent_prefix(task_id: str) -> str:
+    """`a/b/c` → `a/b/`; `c` → `` (the prefix `dag()` gives its direct children)."""
+    parent, slash, _ = task_id.rpartition("/")
+    return parent + slash
+
+
 class _Pass:
     def __init__(
         self,
@@ -143,6 +161,13 @@ class _Pass:
         self.run = run
         self.old = records
         self.records: dict[str, Record] = {k: dict(v) for k, v in records.items()}
+        self.failed_in = {
+            _parent_prefix(str(r["taskId"]))
+            for r in records.values()
+            if State(r.get("state") or "PENDING") is State.FAILED
+        }
+        """DAG prefixes with a failed direct child (once per pass: a loop of N iterations
+        would otherwise scan every record N times)."""
         self.observed = observed
         self.read_outputs = read_outputs
         self.now = now
@@ -263,12 +288,7 @@ class _Pass:
         assert comp.dag is not None
         done: dict[str, _Done] = {}
         waiting = False
-        failed = any(
-            State(r.get("state") or "PENDING") is State.FAILED
-            and r["taskId"].startswith(prefix)
-            and r["taskId"][len(prefix) :].count("/") == 0
-            for r in self.old.values()
-        )
+        failed = prefix in self.failed_in
         for task in _order(comp.dag):
             task_id = prefix + task.name
             ups = [done.get(u) for u in set(_upstream(task)) if u in comp.dag.tasks]
@@ -495,6 +515,8 @@ class _Pass:
         if executor.importer is not None:
             return self.imported(task, task_id, parent, executor.importer, inputs)
         assert executor.container is not None
+        if executor.container.image in platforms.CLAIM_IMAGES:
+            return self.claim(task, task_id, parent, executor.container.image, inputs)
         views = sorted(self.observed.get(task_id, []), key=lambda v: v.attempt)
         latest = views[-1] if views else None
         retry = task.retry or specs.Retry()
@@ -517,7 +539,9 @@ class _Pass:
                     outputs=_outputs(result),
                 )
                 return result
-        if latest is None or (latest.phase == "Failed" and latest.attempt < retry.max_count):
+        if latest is None or (
+            latest.phase == "Failed" and latest.attempt < self.run.last_attempt(retry.max_count)
+        ):
             attempt = 0 if latest is None else latest.attempt + 1
             if latest is not None and latest.finished_at is not None:
                 wait = retry.delay(attempt) - (self.now - latest.finished_at).total_seconds()
@@ -537,7 +561,14 @@ class _Pass:
                     attempt=attempt,
                     name=name,
                     container=executor.container,
-                    launch=self.launch(task, task_id, comp, executor.container, inputs),
+                    launch=self.launch(
+                        task,
+                        task_id,
+                        comp,
+                        executor.container,
+                        inputs,
+                        mounts=settings.mount_paths if settings else (),
+                    ),
                     settings=settings or platforms.PodSettings(),
                 )
             )
@@ -577,6 +608,34 @@ class _Pass:
         self.record(task_id, task, parent, state=State.RUNNING)
         return None
 
+    def claim(
+        self, task: specs.Task, task_id: str, parent: str | None, image: str, inputs: _Scope
+    ) -> _Done:
+        """A CreatePVC/DeletePVC task: done in this pass, the claim written by the controller."""
+        try:
+            action = platforms.claim_action(
+                image, inputs.parameters, run=self.run.name, namespace=self.run.namespace
+            )
+        except platforms.ResolveError as exc:
+            error = {"code": 1, "message": f"task {task.name!r}: {exc}"}
+            self.record(task_id, task, parent, state=State.FAILED, error=error)
+            return _Done(State.FAILED, error=error)
+        if action.create is not None:
+            self.plan.claims.append(action.create)
+            result = _Done(State.SUCCEEDED, {"name": action.name})
+        else:
+            self.plan.claim_deletes.append(action.name)
+            result = _Done(State.SUCCEEDED)
+        self.record(
+            task_id,
+            task,
+            parent,
+            state=State.SUCCEEDED,
+            inputs=_inputs(inputs),
+            outputs=_outputs(result),
+        )
+        return result
+
     def imported(
         self,
         task: specs.Task,
@@ -607,6 +666,8 @@ class _Pass:
         comp: specs.Component,
         container: specs.Container,
         inputs: _Scope,
+        *,
+        mounts: tuple[str, ...] = (),
     ) -> launches.Launch:
         task_uri = self.run.task_uri(task_id)
         return launches.Launch(
@@ -637,6 +698,7 @@ class _Pass:
                 for k, a in comp.outputs.artifacts.items()
             },
             envs_dir=self.run.envs_dir,
+            mounts=mounts,
         )
 
     def cache_key(

@@ -18,8 +18,9 @@ from typing import Any
 ENV = "PINNACE_LAUNCH"
 WORKSPACE_MOUNT = "/kfp-workspace"
 """kfp's `dsl.constants.WORKSPACE_MOUNT_PATH`: where every task of a run sees its workspace."""
-WORKSPACE_ENV = "PINNACE_WORKSPACE"
-"""Names the workspace mount in the pod; the runtime rewrites it to where the mount really is."""
+MOUNT_ENV = "PINNACE_MOUNT_"
+"""`PINNACE_MOUNT_<i>` names the i-th of `Launch.mounts` in the pod's env; the local runtime
+rewrites it to where the mount really is (its view), a cluster leaves it as it is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,8 @@ class Launch:
     output_artifacts: Mapping[str, OutputArtifact] = field(default_factory=dict)
     envs_dir: str = ""
     """Where cached `packages_to_install` environments live (empty: the pip shim refuses)."""
+    mounts: tuple[str, ...] = ()
+    """The pod's mount paths (platform spec, workspace), in `MOUNT_ENV` order."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -110,6 +113,7 @@ class Launch:
                 k: OutputArtifact(**v) for k, v in (d.get("output_artifacts") or {}).items()
             },
             envs_dir=d.get("envs_dir") or "",
+            mounts=tuple(d.get("mounts") or ()),
         )
 
 

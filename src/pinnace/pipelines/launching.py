@@ -13,6 +13,8 @@ controller put in `$PINNACE_LAUNCH`, then `launch()`:
    task's overlay path, which is on PYTHONPATH (and its `bin/` on PATH);
    kfp's lightweight-component command itself runs inline when every
    requirement is already met (`inlining`: no sh, no pip, no fresh interpreter);
+   parameter values and arguments under one of the pod's mount paths (and
+   `{{$.workspace_path}}`) point at where the runtime really put the mount;
 4. collects output parameters (executor_output.json, else the output files)
    and artifacts with their metadata, and writes `launches.Outputs` to the
    store, where the controller reads it. The command's exit code is ours.
@@ -50,24 +52,34 @@ def _local(uri: str) -> str:
     return path
 
 
-def in_workspace(value: Any, workspace: str) -> Any:
-    """A parameter value with the workspace placeholder, or a path under the workspace mount,
-    pointing at where this pod's workspace really is (the runtime's view of the mount)."""
-    if not isinstance(value, str) or not workspace:
+def mount_views(launch: launches.Launch, environ: dict[str, str]) -> dict[str, str]:
+    """Each mount path of the pod → where this process sees it (`launches.MOUNT_ENV`)."""
+    return {
+        path: environ.get(f"{launches.MOUNT_ENV}{i}") or path
+        for i, path in enumerate(launch.mounts)
+    }
+
+
+def in_mounts(value: Any, views: dict[str, str]) -> Any:
+    """A parameter value or argument naming a path under a mount (also after `=`, and the
+    workspace placeholder) pointed at where this pod's mount really is."""
+    if not isinstance(value, str) or not views:
         return value
-    value = value.replace("{{$.workspace_path}}", launches.WORKSPACE_MOUNT)
-    mount = launches.WORKSPACE_MOUNT
-    if value == mount or value.startswith(mount + "/"):
-        return workspace + value[len(mount) :]
+    if launches.WORKSPACE_MOUNT in views:
+        value = value.replace("{{$.workspace_path}}", launches.WORKSPACE_MOUNT)
+    head, eq, tail = value.rpartition("=") if "=" in value else ("", "", value)
+    for path in sorted(views, key=len, reverse=True):
+        if path != "/" and (tail == path or tail.startswith(path + "/")):
+            return head + eq + views[path] + tail[len(path) :]
     return value
 
 
 def executor_input(
-    launch: launches.Launch, work: Path, *, workspace: str = ""
+    launch: launches.Launch, work: Path, *, views: dict[str, str] | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """KFP's ExecutorInput for this launch, and artifact uri → local path."""
     local: dict[str, str] = {}
-    values = {k: in_workspace(v, workspace) for k, v in launch.parameters.items()}
+    values = {k: in_mounts(v, views or {}) for k, v in launch.parameters.items()}
     inputs: dict[str, Any] = {"parameterValues": values, "artifacts": {}}
     for name, arts in launch.artifacts.items():
         items = []
@@ -209,9 +221,10 @@ def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) ->
     """Run one task execution to the end; the exit code of the pod."""
     work = Path(tempfile.mkdtemp(prefix="pinnace-task-"))
     base = dict(environ or os.environ)
-    workspace = base.get(launches.WORKSPACE_ENV, "")
+    views = mount_views(launch, base)
+    workspace = views.get(launches.WORKSPACE_MOUNT, "")
     try:
-        executor, local = executor_input(launch, work, workspace=workspace)
+        executor, local = executor_input(launch, work, views=views)
         ctx = placeholders.Context(executor, local, runtime_values(launch, workspace))
         try:
             argv = placeholders.resolve(launch.command, ctx) + placeholders.resolve(
@@ -221,6 +234,7 @@ def launch(launch: launches.Launch, *, environ: dict[str, str] | None = None) ->
             raise LaunchError(str(exc)) from exc
         if not argv:
             raise LaunchError("the executor has no command")
+        argv = [in_mounts(arg, views) for arg in argv]
         sys.stdout.flush()
         env = environment(work, base, envs_dir=launch.envs_dir)
         code = inlining.run(argv, env)  # kfp's lightweight command without sh, pip, python

@@ -8,8 +8,9 @@ any pod it owns changing enqueues the run's key, and `reconcile` then
 2. reads the run's task pods from the informer cache (`states.PodView`);
 3. runs one engine pass (`advancing.advance`), which reads finished tasks'
    outputs from the artifact store;
-4. creates the run's workspace claim if the platform spec asks for one, then
-   the pods the pass asks for (deterministic names: AlreadyExists means done), fetches the log tail of newly failed task pods through the
+4. creates the run's workspace claim if the platform spec asks for one, the
+   claims CreatePVC tasks make (and deletes DeletePVC's), then the pods the
+   pass asks for (deterministic names: AlreadyExists means done), fetches the log tail of newly failed task pods through the
    pods/log API, and writes status only when it changed, carrying the read
    resourceVersion (a stale cache answers 409 and the runner retries).
 `spec.cancel` deletes the run's active pods: CANCELING, then CANCELED.
@@ -62,6 +63,9 @@ class Settings:
     """False: no task is ever served from the cache, whatever the run or the IR say."""
     envs_dir: str = ""
     """Cached `packages_to_install` environments (empty: tasks may not install packages)."""
+    node_name: str = ""
+    """Bind task pods to this node when creating them (as a DaemonSet's pods are), saving
+    the scheduler's round trip per task; empty: the scheduler places them."""
 
     @classmethod
     def for_data_dir(cls, data_dir: Path) -> Settings:
@@ -147,9 +151,12 @@ class RunController:
             return reconciling.DONE
         status = run.get("status") or {}
         state = State(status.get("state") or State.PENDING.value)
-        if state.terminal:
-            return reconciling.DONE
         spec = run.get("spec") or {}
+        retries = int(spec.get("retries") or 0)
+        # KFP's retry: `spec.retries` past the round the status saw resumes a finished run
+        retrying = state.terminal and retries > int(status.get("retries") or 0)
+        if state.terminal and not retrying:
+            return reconciling.DONE
         now = clocks.rfc3339(self.clock.now())
         views = [v for v in (PodView.of(p) for p in self.pods.owned_by(objects.uid_of(run))) if v]
         if spec.get("cancel"):
@@ -171,6 +178,7 @@ class RunController:
             max_parallel=self.settings.parallel(),
             caching=spec.get("enableCaching") if self.settings.caching else False,
             envs_dir=self.settings.envs_dir,
+            retries=retries,
         )
         namespace = objects.namespace_of(run)
 
@@ -178,6 +186,9 @@ class RunController:
             return read_outputs(caching.entry_uri(self.settings.pipeline_root, namespace, key))
 
         records = {str(t["taskId"]): t for t in status.get("tasks") or [] if t.get("taskId")}
+        if retrying:  # what failed or was canceled runs again; what succeeded stays done
+            keep = (State.SUCCEEDED.value, State.SKIPPED.value)
+            records = {k: r for k, r in records.items() if r.get("state") in keep}
         plan = advancing.advance(
             loaded.pipeline,
             info,
@@ -195,6 +206,7 @@ class RunController:
             )
         if plan.creates:
             await self.workspace(run, loaded.pipeline)
+        await self.claims(run, plan)
         await self.create(run, plan.creates)
         await self.add_log_tails(run, records, plan)
         run_error: dict[str, Any] | None = None
@@ -230,12 +242,23 @@ class RunController:
                 kinds.PERSISTENTVOLUMECLAIMS, body, namespace=objects.namespace_of(run)
             )
 
+    async def claims(self, run: Object, plan: advancing.Plan) -> None:
+        """What CreatePVC/DeletePVC tasks did in this pass, before their status is written."""
+        namespace = objects.namespace_of(run)
+        for body in plan.claims:
+            with contextlib.suppress(errors.AlreadyExists):
+                await self.client.create(kinds.PERSISTENTVOLUMECLAIMS, body, namespace=namespace)
+        for name in plan.claim_deletes:
+            with contextlib.suppress(errors.NotFound):
+                await self.client.delete(kinds.PERSISTENTVOLUMECLAIMS, name, namespace=namespace)
+
     async def create(self, run: Object, requests: list[pods.PodRequest]) -> None:
         async def one(req: pods.PodRequest) -> None:
             body = pods.manifest(
                 req,
                 run,
                 service_account=str((run.get("spec") or {}).get("serviceAccountName") or ""),
+                node_name=self.settings.node_name,
             )
             with contextlib.suppress(errors.AlreadyExists):
                 await self.client.create(kinds.PODS, body, namespace=objects.namespace_of(run))
@@ -333,6 +356,9 @@ class RunController:
             "pipelineRoot": root,
             "stateHistory": history,
         }
+        retries = int((run.get("spec") or {}).get("retries") or 0)
+        if retries:
+            new["retries"] = retries  # the retry round this status has taken up
         if tasks is not None:
             new["tasks"] = tasks
         elif old.get("tasks"):

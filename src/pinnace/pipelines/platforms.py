@@ -11,7 +11,9 @@ the resulting `PodSettings` to the pod: secrets and config maps as env vars
 (`valueFrom`) or volumes, PVC mounts, emptyDirs (and generic ephemeral
 volumes, which are emptyDirs here), field paths as env, pod labels and
 annotations, `activeDeadlineSeconds` (the runtime enforces it) and the
-workspace claim at /kfp-workspace. Scheduling fields (node selectors,
+workspace claim at /kfp-workspace; each mount path is also named in an env
+var (`launches.MOUNT_ENV`), so the launcher learns where the local runtime
+really put it and points parameter values and args under it there. Scheduling fields (node selectors,
 affinities, tolerations), image pull settings, shared memory and the
 security context have no meaning for a local process: they are ignored and
 named in the pod's `pipelines.kubeflow.org/ignored` annotation.
@@ -31,7 +33,6 @@ from pinnace.pipelines import launches, specs
 from pinnace.pipelines.errors import Problem
 
 WORKSPACE_MOUNT = launches.WORKSPACE_MOUNT
-WORKSPACE_ENV = launches.WORKSPACE_ENV
 ANNOTATION_IGNORED = "pipelines.kubeflow.org/ignored"
 
 IGNORED = (
@@ -132,6 +133,10 @@ class PodSettings:
     labels: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, str] = field(default_factory=dict)
     active_deadline_seconds: int | None = None
+
+    @property
+    def mount_paths(self) -> tuple[str, ...]:
+        return tuple(str(m["mountPath"]) for m in self.mounts)
 
 
 class ResolveError(Exception):
@@ -420,7 +425,8 @@ def resolve(
             {"name": "kfp-workspace", "persistentVolumeClaim": {"claimName": workspace_claim}}
         )
         mounts.append({"name": "kfp-workspace", "mountPath": WORKSPACE_MOUNT})
-        env.append({"name": WORKSPACE_ENV, "value": WORKSPACE_MOUNT})
+    for i, mount in enumerate(mounts):  # the launcher learns where each mount really is
+        env.append({"name": f"{launches.MOUNT_ENV}{i}", "value": mount["mountPath"]})
     annotations = dict(config.annotations)
     if config.ignored:
         annotations[ANNOTATION_IGNORED] = ",".join(config.ignored)
@@ -431,4 +437,54 @@ def resolve(
         labels=dict(config.labels),
         annotations=annotations,
         active_deadline_seconds=config.active_deadline_seconds,
+    )
+
+
+# -- CreatePVC / DeletePVC ----------------------------------------------------------------
+
+CREATE_PVC_IMAGE = "argostub/createpvc"
+DELETE_PVC_IMAGE = "argostub/deletepvc"
+CLAIM_IMAGES = (CREATE_PVC_IMAGE, DELETE_PVC_IMAGE)
+"""kfp-kubernetes' `CreatePVC`/`DeletePVC` executors: stubs that KFP's driver carries out
+itself; here the engine does, with no pod (like an importer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimAction:
+    name: str
+    create: Object | None = None
+
+
+def claim_action(image: str, params: Mapping[str, Any], *, run: str, namespace: str) -> ClaimAction:
+    """What a CreatePVC/DeletePVC task does, from its resolved input parameters."""
+    if image == DELETE_PVC_IMAGE:
+        name = str(params.get("pvc_name") or "")
+        if not name:
+            raise ResolveError("inputs.parameters['pvc_name']: a claim name is required")
+        return ClaimAction(name)
+    for unsupported in ("volume_name", "data_source"):
+        if params.get(unsupported):
+            raise ResolveError(
+                f"inputs.parameters[{unsupported!r}]: binding or cloning a volume is not supported"
+                " on one machine (claims are directories under the data dir)"
+            )
+    name, suffix = str(params.get("pvc_name") or ""), str(params.get("pvc_name_suffix") or "")
+    if name and suffix:
+        raise ResolveError("inputs.parameters: give pvc_name or pvc_name_suffix, not both")
+    if not name:
+        name = f"{run}-{suffix.lstrip('-') or 'pvc'}"  # deterministic: one claim per run
+    size = str(params.get("size") or "")
+    if not size:
+        raise ResolveError("inputs.parameters['size']: a size is required")
+    spec: Object = {
+        "accessModes": list(params.get("access_modes") or ["ReadWriteOnce"]),
+        "resources": {"requests": {"storage": size}},
+    }
+    if params.get("storage_class_name"):
+        spec["storageClassName"] = str(params["storage_class_name"])
+    meta: Object = {"name": name, "namespace": namespace}
+    if params.get("annotations"):
+        meta["annotations"] = {str(k): str(v) for k, v in dict(params["annotations"]).items()}
+    return ClaimAction(
+        name, {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta, "spec": spec}
     )

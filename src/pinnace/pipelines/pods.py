@@ -47,7 +47,10 @@ class PodRequest:
     """From the kfp-kubernetes platform spec: env, volumes, metadata, deadline."""
 
 
-def manifest(req: PodRequest, run: Object, *, service_account: str = "") -> Object:
+def manifest(
+    req: PodRequest, run: Object, *, service_account: str = "", node_name: str = ""
+) -> Object:
+    """The task pod; `node_name` binds it at creation (no scheduler round trip)."""
     c = req.container
     extra = req.settings
     env: list[Object] = [{"name": k, "value": v} for k, v in c.env]
@@ -79,6 +82,8 @@ def manifest(req: PodRequest, run: Object, *, service_account: str = "") -> Obje
         spec["activeDeadlineSeconds"] = extra.active_deadline_seconds
     if service_account:
         spec["serviceAccountName"] = service_account
+    if node_name:
+        spec["nodeName"] = node_name
     return {
         "apiVersion": "v1",
         "kind": "Pod",

@@ -42,6 +42,15 @@ from pinnace.runtime import (
 log = logging.getLogger(__name__)
 
 TERMINAL = ("Succeeded", "Failed")
+FIRST_WRITE_WINDOW = 0.1
+"""Seconds a new pod's first status write waits for its containers to be started."""
+
+
+def _creating(runner: containers.Runner) -> bool:
+    waiting = runner.state.get("waiting") or {}
+    return waiting.get("reason") in ("ContainerCreating", "PodInitializing") and not waiting.get(
+        "message"
+    )
 
 
 class Worker:
@@ -84,6 +93,8 @@ class Worker:
         self._conditions = statuses.Conditions(status.get("conditions") or ())
         self._written: Object | None = None
         self._dirty = asyncio.Event()
+        self._settled = asyncio.Event()
+        """Set once no container is merely being created: the first status write waits for it."""
         self._tasks: list[asyncio.Task[None]] = []
         self.terminating = False
         self.deadline_exceeded = False
@@ -222,7 +233,12 @@ class Worker:
         if self.terminating:
             return
         records.save(self.pod_dir, self.record)
+        if not self._settled.is_set() and not any(map(_creating, self.all_runners())):
+            self._settled.set()
         self._dirty.set()
+
+    def all_runners(self) -> list[containers.Runner]:
+        return [*self.init_runners, *self.runners]
 
     def render(self) -> Object:
         init_statuses = [r.status() for r in self.init_runners]
@@ -253,6 +269,11 @@ class Worker:
         return status
 
     async def _write_status(self) -> None:
+        if self._written is None:
+            # A container about to start: write its first status once it runs (or waits on
+            # something, or the window passes), one status write fewer per pod start.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._settled.wait(), FIRST_WRITE_WINDOW)
         while True:
             await self._dirty.wait()
             self._dirty.clear()

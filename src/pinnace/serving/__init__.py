@@ -37,6 +37,8 @@ def setup(mgr: manager.Manager, *, data_dir: Path | None = None) -> None:
     services = mgr.informer(kinds.SERVICES)
     virtualservices = mgr.informer(kinds.VIRTUALSERVICES)
     pods = mgr.informer(kinds.PODS)
+    serviceaccounts = mgr.informer(kinds.SERVICEACCOUNTS)
+    secrets = mgr.informer(kinds.SECRETS)
     root = data_dir if data_dir is not None else Path("~/.pinnace").expanduser()
     controller = reconciling.InferenceServiceController(
         mgr.client,
@@ -47,6 +49,8 @@ def setup(mgr: manager.Manager, *, data_dir: Path | None = None) -> None:
         services=services,
         virtualservices=virtualservices,
         pods=pods,
+        serviceaccounts=serviceaccounts,
+        secrets=secrets,
         settings=reconciling.Settings.for_data_dir(root),
         clock=mgr.clock,
     )
@@ -60,6 +64,8 @@ def setup(mgr: manager.Manager, *, data_dir: Path | None = None) -> None:
             (pods, reconciling.pod_to_isvc),
             (servingruntimes, mapper),
             (clusterservingruntimes, mapper),
+            (serviceaccounts, mapper),  # the storage-initializer's S3 credentials
+            (secrets, mapper),
         ],
         component=COMPONENT,
     )

@@ -32,7 +32,16 @@ from pinnace.controllers import owning, reconciling, running, statuses
 from pinnace.kits import clocks
 from pinnace.kits.kube import clients, errors, informers, objects
 from pinnace.kits.kube.objects import Object, ObjectKey
-from pinnace.serving import failures, reporting, revisions, routing, runtimes, scaling, traffic
+from pinnace.serving import (
+    credentials,
+    failures,
+    reporting,
+    revisions,
+    routing,
+    runtimes,
+    scaling,
+    traffic,
+)
 
 DOMAIN_ENV = "PINNACE_SERVING_DOMAIN"
 LOG_TAIL_LINES = 30
@@ -63,6 +72,8 @@ class InferenceServiceController:
         services: informers.Informer,
         virtualservices: informers.Informer,
         pods: informers.Informer,
+        serviceaccounts: informers.Informer,
+        secrets: informers.Informer,
         settings: Settings,
         clock: clocks.Clock = clocks.SYSTEM,
     ) -> None:
@@ -74,6 +85,8 @@ class InferenceServiceController:
         self.services = services
         self.virtualservices = virtualservices
         self.pods = pods
+        self.serviceaccounts = serviceaccounts
+        self.secrets = secrets
         self.settings = settings
         self.clock = clock
         self._said: dict[tuple[str, str, int], str] = {}
@@ -136,6 +149,7 @@ class InferenceServiceController:
     ) -> revisions.Template:
         predictor = (obj.get("spec") or {}).get("predictor") or {}
         model = isvc.model
+        env = self._storage_env(isvc.meta.namespace, predictor)
         if model is None:
             return revisions.template(
                 obj,
@@ -143,6 +157,7 @@ class InferenceServiceController:
                 model_fields={},
                 storage_uri=_custom_storage_uri(predictor),
                 models_dir=self.settings.models_dir,
+                storage_env=env,
             )
         namespace = isvc.meta.namespace
         chosen = runtimes.select(
@@ -162,7 +177,17 @@ class InferenceServiceController:
             model_fields=fields,
             storage_uri=model.storage_uri,
             models_dir=self.settings.models_dir,
+            storage_env=env,
         )
+
+    def _storage_env(self, namespace: str, predictor: Object) -> list[Object]:
+        account_name = str(predictor.get("serviceAccountName") or credentials.DEFAULT_ACCOUNT)
+        account = self.serviceaccounts.get(ObjectKey(namespace, account_name))
+        found = [
+            self.secrets.get(ObjectKey(namespace, name))
+            for name in credentials.secret_names(account)
+        ]
+        return credentials.s3_env([s for s in found if s is not None])
 
     def _revisions(self, obj: Object) -> list[Object]:
         owned = [
@@ -329,7 +354,8 @@ def pod_to_isvc(pod: Object) -> list[ObjectKey]:
 
 
 def runtimes_to_isvcs(isvcs: informers.Informer) -> running.Mapper:
-    """A (Cluster)ServingRuntime change → every InferenceService that may select it."""
+    """A (Cluster)ServingRuntime, ServiceAccount or Secret → the InferenceServices it may
+    concern (its namespace's; every one for a cluster-scoped runtime)."""
 
     def mapper(runtime: Object) -> list[ObjectKey]:
         namespace = objects.namespace_of(runtime) or None

@@ -15,7 +15,8 @@ URI adds KServe's storage-initializer: an init container `[URI, /mnt/models]` wr
 into a per-revision directory under the data dir (a hostPath volume every replica
 mounts at `/mnt/models`), so the model is fetched once per revision, not per replica
 (`storage.fetch_into`). `pvc://<claim>/<path>` mounts the claim at `/mnt/pvc` and copies
-from there. A container without a readiness probe gets a TCP one on its port: the
+from there. The initializer's env carries the S3 credentials of the predictor's
+ServiceAccount (`credentials`). A container without a readiness probe gets a TCP one on its port: the
 model server opens its port only after the model has loaded.
 """
 
@@ -148,7 +149,7 @@ def _port(container: Object) -> int:
     return DEFAULT_PORT
 
 
-def _storage(pod: Object, uri: str, models_dir: Path, namespace: str) -> None:
+def _storage(pod: Object, uri: str, models_dir: Path, namespace: str, env: list[Object]) -> None:
     """KServe's storage-initializer: fetch once into the revision's directory."""
     source = uri
     parts = urllib.parse.urlsplit(uri)
@@ -179,6 +180,7 @@ def _storage(pod: Object, uri: str, models_dir: Path, namespace: str) -> None:
             "image": INITIALIZER_IMAGE,
             "args": [source, MODEL_MOUNT],
             "volumeMounts": init_mounts,
+            **({"env": env} if env else {}),
         },
     ]
     server = pod["containers"][0]
@@ -207,6 +209,7 @@ def template(
     model_fields: Object,
     storage_uri: str,
     models_dir: Path,
+    storage_env: list[Object] | None = None,
 ) -> Template:
     """The pod a revision of `isvc` runs: `runtime`'s (with `model_fields` merged) or custom."""
     name, namespace = objects.name_of(isvc), objects.namespace_of(isvc)
@@ -250,7 +253,7 @@ def template(
         server["env"] = [*env, {"name": "PORT", "value": str(port)}]
     server.setdefault("readinessProbe", {"tcpSocket": {"port": port}, "periodSeconds": 1})
     if storage_uri:
-        _storage(pod, storage_uri, models_dir, namespace)
+        _storage(pod, storage_uri, models_dir, namespace, storage_env or [])
     body: Object = {"metadata": {"labels": labels}, "spec": pod}
     if annotations:
         body["metadata"]["annotations"] = annotations

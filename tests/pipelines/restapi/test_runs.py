@@ -239,3 +239,20 @@ async def test_an_id_found_after_a_restart_of_the_facade(api: Api) -> None:
     api.app.context.finder.forget(made["run_id"])  # as after a restart: the index is empty
     got = await api.ok("GET", f"/runs/{made['run_id']}")
     assert got["run_id"] == made["run_id"]
+
+
+async def test_retry_of_a_failed_run_asks_the_controller_for_another_round(api: Api) -> None:
+    made = await api.ok("POST", "/runs", json=_run())
+    (stored,) = api.kube.objects(kinds.PIPELINERUNS, "kubeflow")
+    name = stored["metadata"]["name"]
+    await api.kube.patch(
+        kinds.PIPELINERUNS,
+        name,
+        {"status": {"state": "FAILED"}},
+        namespace="kubeflow",
+        subresource="status",
+    )
+    await api.ok("POST", f"/runs/{made['run_id']}:retry")
+    await api.ok("POST", f"/runs/{made['run_id']}:retry")  # not taken up yet: still one round
+    (stored,) = api.kube.objects(kinds.PIPELINERUNS, "kubeflow")
+    assert (stored["spec"]["retries"], stored["spec"]["cancel"]) == (1, False)

@@ -8,7 +8,9 @@ namespace (the default namespace without one), named from the display name
 (`generateName`). Reads translate the object back: `state`, times, error and
 `state_history` from its status, `run_details.task_details` from
 `status.tasks` (a DAG's `child_tasks` from the records' `parentTaskId`).
-Terminate sets `spec.cancel`; retry is refused (400, not served yet); archive is the storage-state label; delete removes
+Terminate sets `spec.cancel`; retry of a FAILED or CANCELED run bumps
+`spec.retries` (the run controller runs the failed and canceled tasks again,
+keeping what succeeded); archive is the storage-state label; delete removes
 the object (its pods go with it: owner references).
 """
 
@@ -35,6 +37,8 @@ from pinnace.pipelines.restapi import (
 )
 
 PATH = "/apis/v2beta1/runs"
+SCHEDULED_TIME = "pipelines.kubeflow.org/scheduled-time"
+"""Annotation the RecurringRun controller puts on a run it starts: the slot (RFC 3339)."""
 TERMINAL = frozenset({"SUCCEEDED", "SKIPPED", "FAILED", "CANCELED"})
 
 
@@ -120,7 +124,8 @@ def message(run: Object, experiment_id: str = "") -> dict[str, Any]:
         "runtime_config": runtime_config(spec),
         "service_account": spec.get("serviceAccountName") or "",
         "created_at": metas.created_at(run),
-        "scheduled_at": metas.created_at(run),
+        "scheduled_at": (objects.meta(run).get("annotations") or {}).get(SCHEDULED_TIME)
+        or metas.created_at(run),
         "state": status.get("state") or "PENDING",
         "run_details": {"task_details": task_details(run)},
         "state_history": [
@@ -332,10 +337,15 @@ async def retry(ctx: contexts.Context, request: requests.Request) -> dict[str, A
     caller = ctx.caller(request)
     run = await get_object(ctx, caller, request.path_params["run_id"])
     state = (run.get("status") or {}).get("state") or "PENDING"
-    raise errors.FailedPrecondition(
-        f"run {objects.uid_of(run)} is {state}: retrying a finished run is not served yet; "
-        "create a new run (caching reuses the tasks that succeeded)"
-    )
+    if state not in ("FAILED", "CANCELED"):
+        raise errors.FailedPrecondition(
+            f"run {objects.uid_of(run)} is {state}: only a FAILED or CANCELED run can be retried"
+        )
+    retries = int((run.get("spec") or {}).get("retries") or 0)
+    if retries > int((run.get("status") or {}).get("retries") or 0):
+        return {}  # a round asked for and not taken up yet: asking twice is one retry
+    await _patch(ctx, caller, run, {"spec": {"retries": retries + 1, "cancel": False}})
+    return {}
 
 
 async def _store(ctx: contexts.Context, request: requests.Request, state: str) -> dict[str, Any]:
