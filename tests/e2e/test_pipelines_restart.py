@@ -18,6 +18,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import pytest
 from tests.e2e.conftest import PINNACE, Platform, wait_for
 
 PIPELINE = """
@@ -71,14 +72,30 @@ def pods(platform: Platform, namespace: str) -> dict[str, dict[str, Any]]:
     return {p["metadata"]["name"]: p for p in items}
 
 
+@pytest.mark.parametrize(
+    "start",
+    [
+        pytest.param("--no-warm-start", id="spawned-tasks"),
+        pytest.param(
+            "--warm-start",
+            id="warm-tasks",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known bug: a task forked by the warm fork server and interrupted by kill -9"
+                " of the platform ends FAILED (exit 1, container never restarted) after the"
+                " restart instead of running again in its pod",
+            ),
+        ),
+    ],
+)
 def test_kill_dash_nine_mid_run_then_restart_completes_and_runs_no_task_twice_at_once(
-    tmp_path: Path,
+    tmp_path: Path, start: str
 ) -> None:
     data = tmp_path / "data"
     evidence, lock = tmp_path / "evidence.log", tmp_path / "task.lock"
     source = tmp_path / "steps.py"
     source.write_text(textwrap.dedent(PIPELINE))
-    first = Platform.launch(data, timeout=60)
+    first = Platform.launch(data, timeout=60, args=(start,))
     follower: subprocess.Popen[str] | None = None
     second: Platform | None = None
     try:
@@ -115,7 +132,7 @@ def test_kill_dash_nine_mid_run_then_restart_completes_and_runs_no_task_twice_at
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(10)
     try:
-        second = Platform.launch(data, first.port, timeout=60)
+        second = Platform.launch(data, first.port, timeout=60, args=(start,))
 
         def finished() -> dict[str, Any] | None:
             run = second.kubectl_yaml("get", "pipelinerun", "steps", "-n", "runs")
