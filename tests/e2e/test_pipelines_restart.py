@@ -169,5 +169,7 @@ def test_kill_dash_nine_mid_run_then_restart_completes_and_runs_no_task_twice_at
     finally:
         if follower is not None and follower.poll() is None:
             follower.kill()
+        if follower is not None:
+            follower.communicate(timeout=30)  # reaps it and closes its pipes
         if second is not None:
             assert second.stop() == 0
