@@ -57,21 +57,6 @@ def up(
             " namespace's Secret mlpipeline-minio-artifact."
         ),
     ] = "",
-    run_max_age: Annotated[
-        str,
-        typer.Option(
-            help="Delete finished pipeline runs this old (90s, 12h, 30d; never: keep them)."
-        ),
-    ] = "never",
-    task_pod_ttl: Annotated[
-        str,
-        typer.Option(
-            help="Delete a finished run's task pods this long after they finished (never: keep)."
-        ),
-    ] = "1h",
-    delete_remote_artifacts: Annotated[
-        bool, typer.Option(help="Deleting a run deletes its artifacts in S3 too (local: always).")
-    ] = False,
     warm_start: Annotated[
         bool,
         typer.Option(help="Start pipeline task pods from a warm fork server per Python env."),
@@ -100,21 +85,12 @@ def up(
         console.print(f"  health:    curl {p.url}/healthz")
         console.print("  stop:      Ctrl-C")
 
-    from pinnace.pipelines import retaining
-
-    try:
-        max_age, pod_ttl = retaining.parse_age(run_max_age), retaining.parse_age(task_pod_ttl)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
     options = platform.Options(
         data_dir=data_dir.expanduser().resolve(),
         port=port,
         watch_history=watch_history,
         pipeline_root=pipeline_root,
         s3_endpoint=s3_endpoint,
-        run_max_age=max_age,
-        task_pod_ttl=pod_ttl,
-        delete_remote_artifacts=delete_remote_artifacts,
         warm_start=warm_start,
     )
     try:

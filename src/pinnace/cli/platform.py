@@ -45,7 +45,6 @@ from pinnace.kits.kube import clients, errors
 from pinnace.pipelines import admitting as pipeline_admission
 from pinnace.pipelines import pipelineruns as pipeline_runs
 from pinnace.pipelines import providers as pipeline_providers
-from pinnace.pipelines import retaining
 from pinnace.pipelines.restapi import app as kfp_api
 from pinnace.serving import admitting as serving_admission
 
@@ -77,14 +76,8 @@ def domain_setups(options: Options) -> tuple[manager.Setup, ...]:
         s3=s3,
         node_name=options.node_name,
     )
-    retention = retaining.Settings(
-        pipeline_root=pipeline_settings.pipeline_root,
-        delete_remote_artifacts=options.delete_remote_artifacts,
-        run_max_age=options.run_max_age,
-        task_pod_ttl=options.task_pod_ttl,
-    )
     return (
-        functools.partial(pipelines.setup, settings=pipeline_settings, retention=retention),
+        functools.partial(pipelines.setup, settings=pipeline_settings),
         functools.partial(serving.setup, data_dir=options.data_dir),
     )
 
@@ -99,12 +92,6 @@ class Options:
     port: int = 8080
     host: str = "127.0.0.1"
     node_name: str = "pinnace"
-    run_max_age: float = 0.0
-    """Seconds a finished pipeline run is kept (0: until deleted)."""
-    task_pod_ttl: float = 3600.0
-    """Seconds a finished run's task pods are kept after they finished (< 0: kept with the run)."""
-    delete_remote_artifacts: bool = False
-    """Deleting a run deletes its artifacts under an s3:// root too (file:// roots always)."""
     watch_history: int = 20_000
     pipeline_root: str = ""
     """The platform's default pipeline root; empty: under the data dir."""

@@ -3,10 +3,8 @@
 The kfp SDK is the DSL and compiler; this package loads its IR into a graph
 (`loading`, `specs`, `checks`), runs it (`advancing`, the engine, driven by
 the `pipelineruns` controller) and executes each task in a pod through the
-launcher (`launcher`, `launching`). Schedules start runs (`recurringruns`,
-`schedules`); `retaining` deletes artifacts with their run, old runs and
-finished task pods. The composition root calls `setup` to add these
-controllers to the shared manager. Nothing here imports kfp: only
+launcher (`launcher`, `launching`). The composition root calls `setup` to
+add the controller to the shared manager. Nothing here imports kfp: only
 task processes do, when a lightweight component runs.
 """
 
@@ -16,7 +14,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pinnace.controllers import manager, running
-    from pinnace.pipelines import pipelineruns, retaining
+    from pinnace.pipelines import pipelineruns
     from pinnace.runtime import forking
 
 
@@ -32,20 +30,11 @@ def warm_start() -> forking.Settings:
 
 
 def setup(
-    mgr: manager.Manager,
-    *,
-    settings: pipelineruns.Settings | None = None,
-    retention: retaining.Settings | None = None,
-    workers: int = 2,
+    mgr: manager.Manager, *, settings: pipelineruns.Settings | None = None, workers: int = 2
 ) -> running.Controller:
-    """Add the PipelineRun, RecurringRun and retention controllers to `mgr`.
-
-    Imports stay lazy: the launcher, which imports this package, needs none of them.
-    `retention` defaults to deleting a run's artifacts with it (file:// roots) and its
-    finished task pods an hour after they finished.
-    """
+    """Add the PipelineRun and RecurringRun controllers to `mgr` (imports stay lazy: the launcher needs none)."""
     from pinnace.api import kinds
-    from pinnace.pipelines import pipelineruns, recurringruns, retaining, stores
+    from pinnace.pipelines import pipelineruns, recurringruns, stores
 
     if settings is None:
         import os
@@ -60,5 +49,4 @@ def setup(
         mgr.client, runs=runs, pods=pods, settings=settings, clock=mgr.clock
     )
     recurringruns.setup(mgr)
-    retaining.setup(mgr, retention or retaining.Settings(pipeline_root=settings.pipeline_root))
     return mgr.controller("pipelinerun", rec, primary=runs, owns=[pods], workers=workers)

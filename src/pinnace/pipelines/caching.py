@@ -43,10 +43,5 @@ def key(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def namespace_uri(root: str, namespace: str) -> str:
-    """Where one namespace's cache entries live (retention scans it when a run goes)."""
-    return stores.join(root, ".cache", namespace)
-
-
 def entry_uri(root: str, namespace: str, cache_key: str) -> str:
-    return stores.join(namespace_uri(root, namespace), f"{cache_key}.json")
+    return stores.join(root, ".cache", namespace, f"{cache_key}.json")
