@@ -54,7 +54,14 @@ class Platform:
         self.kubeconfig = data_dir / "kubeconfig"
 
     @classmethod
-    def launch(cls, data_dir: Path, port: int | None = None, *, timeout: float = 30) -> Platform:
+    def launch(
+        cls,
+        data_dir: Path,
+        port: int | None = None,
+        *,
+        timeout: float = 30,
+        args: tuple[str, ...] = (),
+    ) -> Platform:
         port = port or free_port()
         log = data_dir.parent / f"{data_dir.name}-{port}.log"
         out = open(log, "ab")  # noqa: SIM115 - handed to the child, closed below
@@ -68,6 +75,7 @@ class Platform:
                 str(data_dir),
                 "--watch-history",
                 "500",
+                *args,
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
