@@ -79,6 +79,10 @@ def pods(platform: Platform, namespace: str) -> dict[str, dict[str, Any]]:
         pytest.param(
             "--warm-start",
             id="warm-tasks",
+            # Why xfail and not a fix: the warm path's recovery after kill -9 is an open bug
+            # (issue 6; not diagnosed: runtime/containers.py `_recover` of a forked child, or
+            # the new agent's first spawn through a new fork server). Strict, so the day it is
+            # fixed this marker fails and must go; the spawned-tasks case above must pass.
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="known bug: a task forked by the warm fork server and interrupted by kill -9"
